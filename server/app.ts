@@ -1,0 +1,30 @@
+/** Builds the Hono app from an injected context: no module-level state, so tests use app.request(). */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppContext } from './http/context.js';
+import { handleError, errorBody } from './http/errors.js';
+import { authRoutes } from './http/routes/auth.js';
+import { healthRoutes } from './http/routes/health.js';
+import { dashboardRoutes } from './http/routes/dashboard.js';
+import { roomServiceRoutes } from './http/routes/roomService.js';
+import { LoginThrottle } from './auth/throttle.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export function createApp(ctx: AppContext, now: () => number = Date.now) {
+  const app = new Hono();
+  app.onError(handleError(ctx.log));
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.use('/api/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json(errorBody('payload_too_large', `body: must be at most ${MAX_BODY_BYTES} bytes`, 'body'), 413) }));
+  app.use('/api/*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+
+  app.route('/api/health', healthRoutes(ctx));
+  app.route('/api/auth', authRoutes(ctx));
+  // Room-service routes (participants) first: their paths are more specific than the dashboard's.
+  app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
+  app.route('/api/rooms', dashboardRoutes(ctx));
+  return app;
+}

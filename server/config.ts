@@ -1,0 +1,51 @@
+/** Configuration from the environment (the appliance sets it in /etc/streambox/streambox.env). */
+import { join } from 'node:path';
+
+export interface Config {
+  listenHost: string;
+  listenPort: number;
+  dataDir: string;
+  dbPath: string;
+  /** Where room env files go; the units read them with EnvironmentFile=. */
+  roomsEnvDir: string;
+  /** Where x11vnc listens for each room: `${vncSocketDir}/ID/vnc.sock`. */
+  vncSocketDir: string;
+  busAddress: string;
+  /** ffmpeg publishes here (inside the appliance, loopback). */
+  rtmpPublishBase: string;
+  /** Port external RTMP players use on the appliance's public host name. */
+  rtmpPublicPort: number;
+  /** URL path under which nginx serves HLS playlists. */
+  hlsPathPrefix: string;
+  /** Operator-set admin password file; when absent a password is generated on first start. */
+  adminPasswordFile: string;
+  /** Absolute public base URL (e.g. https://rooms.example.org); otherwise derived from each request. */
+  publicUrl: string | null;
+}
+
+function port(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got '${value}'`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const [listenHost, listenPortText] = (env.STREAMBOX_ADMIN_LISTEN ?? '127.0.0.1:8080').split(/:(?=[^:]*$)/);
+  const dataDir = env.STREAMBOX_DATA_DIR ?? '/var/lib/streambox';
+  const rtmpPort = port(env.STREAMBOX_RTMP_PORT, 1935, 'STREAMBOX_RTMP_PORT');
+  return {
+    listenHost: listenHost || '127.0.0.1',
+    listenPort: port(listenPortText, 8080, 'STREAMBOX_ADMIN_LISTEN'),
+    dataDir,
+    dbPath: env.STREAMBOX_DB_PATH ?? join(dataDir, 'streambox.db'),
+    roomsEnvDir: env.STREAMBOX_ROOMS_ENV_DIR ?? '/etc/streambox/rooms',
+    vncSocketDir: env.STREAMBOX_VNC_SOCKET_DIR ?? '/run/streambox-room',
+    busAddress: env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/run/dbus/system_bus_socket',
+    rtmpPublishBase: `rtmp://127.0.0.1:${rtmpPort}/live`,
+    rtmpPublicPort: rtmpPort,
+    hlsPathPrefix: (env.STREAMBOX_HLS_PATH_PREFIX ?? '/hls').replace(/\/$/, ''),
+    adminPasswordFile: env.STREAMBOX_ADMIN_PASSWORD_FILE ?? '/etc/streambox/admin-password',
+    publicUrl: env.STREAMBOX_PUBLIC_URL ? env.STREAMBOX_PUBLIC_URL.replace(/\/$/, '') : null,
+  };
+}

@@ -1,0 +1,22 @@
+/** Everything the HTTP handlers need, built once by the composition root (main.ts) or a test. */
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { RoomsService } from '../rooms/service.js';
+import type { AdminAuth } from '../auth/adminAuth.js';
+import type { RoomRuntime } from '../runtime/types.js';
+import type { VncTokens } from '../control/vncTokens.js';
+import type { ControlPolicy } from '../control/policy.js';
+
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  rooms: RoomsService;
+  auth: AdminAuth;
+  runtime: RoomRuntime;
+  vncTokens: VncTokens;
+  control: ControlPolicy;
+  /** Key for the room-access cookies; generated on first start and kept in the store. */
+  cookieSecret: string;
+  /** Answers true when the store can be read. */
+  storeHealthy: () => boolean;
+}

@@ -1,0 +1,33 @@
+/** DashboardService: ListRooms, CreateRoom, GetRoom, DeleteRoom (+ start/stop). Admin only. */
+import { Hono } from 'hono';
+import type { AppContext } from '../context.js';
+import { validate } from '../validate.js';
+import { createRoomSchema, roomConfigOf, roomIdParam } from '../schemas.js';
+import { publicBaseUrl, requireAdmin } from '../access.js';
+import { roomView } from '../views.js';
+import type { RoomRecord } from '../../rooms/types.js';
+import type { Context } from 'hono';
+
+export function dashboardRoutes(ctx: AppContext) {
+  const view = async (c: Context, room: RoomRecord) => roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config);
+
+  return new Hono()
+    .use(requireAdmin(ctx))
+    .get('/', async (c) => {
+      const rooms = await Promise.all(ctx.rooms.list().map((room) => view(c, room)));
+      return c.json({ rooms });
+    })
+    .post('/', validate('json', createRoomSchema), async (c) => {
+      const body = c.req.valid('json');
+      const room = await ctx.rooms.create({ name: body.name, config: roomConfigOf(body), password: body.password ?? null });
+      c.header('Location', `/api/rooms/${room.id}`);
+      return c.json(await view(c, room), 201);
+    })
+    .get('/:id', validate('param', roomIdParam), async (c) => c.json(await view(c, ctx.rooms.get(c.req.valid('param').id))))
+    .delete('/:id', validate('param', roomIdParam), async (c) => {
+      await ctx.rooms.delete(c.req.valid('param').id);
+      return c.body(null, 204);
+    })
+    .post('/:id/start', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.start(c.req.valid('param').id))))
+    .post('/:id/stop', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.stop(c.req.valid('param').id))));
+}

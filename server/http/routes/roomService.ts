@@ -1,0 +1,47 @@
+/**
+ * RoomService, for participants of one room: Join (password rooms), GetConfiguration, GetVncToken.
+ * Open rooms need no login (their ID is unguessable); password rooms need the room cookie from Join.
+ */
+import { Hono } from 'hono';
+import type { AppContext } from '../context.js';
+import { validate } from '../validate.js';
+import { joinSchema, roomIdParam, vncTokenSchema } from '../schemas.js';
+import { clientAddress, grantRoomAccess, hasRoomAccess, isAdmin, publicBaseUrl } from '../access.js';
+import { roomView } from '../views.js';
+import { AppError, conflict, forbidden, rateLimited } from '../../errors.js';
+import type { LoginThrottle } from '../../auth/throttle.js';
+
+export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) {
+  const accessibleRoom = (c: Parameters<typeof hasRoomAccess>[1], id: string) => {
+    const room = ctx.rooms.get(id);
+    if (!hasRoomAccess(ctx, c, room)) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
+    return room;
+  };
+
+  return new Hono()
+    .post('/:id/join', validate('param', roomIdParam), validate('json', joinSchema), async (c) => {
+      const room = ctx.rooms.get(c.req.valid('param').id);
+      const client = `${clientAddress(c)}:${room.id}`;
+      const waitMs = joinThrottle.waitMs(client);
+      if (waitMs > 0) throw rateLimited(Math.ceil(waitMs / 1000));
+      if (!(await ctx.rooms.checkPassword(room, c.req.valid('json').password ?? null))) {
+        joinThrottle.failed(client);
+        throw new AppError(401, 'wrong_room_password', 'password: is wrong', 'password');
+      }
+      joinThrottle.succeeded(client);
+      if (room.passwordHash) grantRoomAccess(ctx, c, room);
+      return c.json({ joined: true });
+    })
+    .get('/:id/configuration', validate('param', roomIdParam), async (c) => {
+      const room = accessibleRoom(c, c.req.valid('param').id);
+      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config));
+    })
+    .post('/:id/vnc-token', validate('param', roomIdParam), validate('json', vncTokenSchema), async (c) => {
+      const room = accessibleRoom(c, c.req.valid('param').id);
+      if (room.desiredState !== 'running') throw conflict(`room ${room.id} is not running`);
+      const who = { participantId: c.req.valid('json').participantId ?? null, isAdmin: isAdmin(ctx, c) };
+      if (!ctx.control.mayDrive(room.id, who)) throw forbidden('someone else is in control of this room');
+      const { token, expiresAt } = ctx.vncTokens.issue({ roomId: room.id, ...who });
+      return c.json({ token, expiresAt: expiresAt.toISOString(), vncUrl: roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config).vncUrl });
+    });
+}

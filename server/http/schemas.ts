@@ -1,0 +1,102 @@
+/** Request bodies and parameters, validated at the edge. Limits here are the product's limits. */
+import { z } from 'zod';
+import { ROOM_ID_PATTERN } from '../rooms/ids.js';
+import type { RoomConfig } from '../rooms/types.js';
+
+export const LIMITS = {
+  nameMax: 80,
+  urlMax: 2048,
+  passwordMin: 4,
+  passwordMax: 128,
+  width: { min: 320, max: 3840 },
+  height: { min: 240, max: 2160 },
+  fps: { min: 1, max: 60 },
+  bitrateKbps: { min: 200, max: 50_000 },
+} as const;
+
+const httpUrl = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, { error: 'is required' })
+  .max(LIMITS.urlMax, { error: `must be at most ${LIMITS.urlMax} characters` })
+  .refine((value) => URL.canParse(value), { error: 'must be an absolute URL' })
+  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), { error: 'must use http or https' })
+  .transform((value) => new URL(value).href);
+
+const evenInt = (name: 'width' | 'height') =>
+  z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(LIMITS[name].min, { error: `must be at least ${LIMITS[name].min}` })
+    .max(LIMITS[name].max, { error: `must be at most ${LIMITS[name].max}` })
+    .refine((n) => n % 2 === 0, { error: 'must be even (the H.264 encoder needs even sizes)' });
+
+export const createRoomSchema = z.strictObject(
+  {
+    name: z
+      .string({ error: 'must be a string' })
+      .trim()
+      .min(1, { error: 'is required' })
+      .max(LIMITS.nameMax, { error: `must be at most ${LIMITS.nameMax} characters` }),
+    startUrl: httpUrl,
+    width: evenInt('width').default(1920),
+    height: evenInt('height').default(1080),
+    fps: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(LIMITS.fps.min, { error: `must be at least ${LIMITS.fps.min}` })
+      .max(LIMITS.fps.max, { error: `must be at most ${LIMITS.fps.max}` })
+      .default(30),
+    videoBitrateKbps: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(LIMITS.bitrateKbps.min, { error: `must be at least ${LIMITS.bitrateKbps.min}` })
+      .max(LIMITS.bitrateKbps.max, { error: `must be at most ${LIMITS.bitrateKbps.max}` })
+      .optional(),
+    password: z
+      .string({ error: 'must be a string' })
+      .min(LIMITS.passwordMin, { error: `must be at least ${LIMITS.passwordMin} characters` })
+      .max(LIMITS.passwordMax, { error: `must be at most ${LIMITS.passwordMax} characters` })
+      .nullable()
+      .optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+export type CreateRoomBody = z.infer<typeof createRoomSchema>;
+
+/** About 0.065 bits per pixel per frame: 4 Mbit/s at 1080p30, enough for desktop-like content. */
+export function defaultBitrateKbps(width: number, height: number, fps: number): number {
+  return Math.max(LIMITS.bitrateKbps.min, Math.round((width * height * fps * 0.065) / 1000 / 100) * 100);
+}
+
+export function roomConfigOf(body: CreateRoomBody): RoomConfig {
+  return {
+    width: body.width,
+    height: body.height,
+    fps: body.fps,
+    videoBitrateKbps: body.videoBitrateKbps ?? defaultBitrateKbps(body.width, body.height, body.fps),
+    startUrl: body.startUrl,
+  };
+}
+
+export const roomIdParam = z.object({
+  id: z.string().regex(ROOM_ID_PATTERN, { error: 'is not a room ID (24 characters, a-z and 2-7)' }),
+});
+
+export const loginSchema = z.strictObject({ password: z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(1024) }, { error: 'must be a JSON object' });
+
+export const changePasswordSchema = z.strictObject(
+  {
+    currentPassword: z.string({ error: 'must be a string' }).min(1, { error: 'is required' }).max(1024),
+    newPassword: z.string({ error: 'must be a string' }).min(12, { error: 'must be at least 12 characters' }).max(1024),
+  },
+  { error: 'must be a JSON object' },
+);
+
+export const joinSchema = z.strictObject({ password: z.string({ error: 'must be a string' }).max(LIMITS.passwordMax).nullable().optional() }, { error: 'must be a JSON object' });
+
+export const vncTokenSchema = z.strictObject(
+  { participantId: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 URL-safe characters' }).optional() },
+  { error: 'must be a JSON object' },
+);

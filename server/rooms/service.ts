@@ -1,0 +1,235 @@
+/**
+ * A room's life, in one place: the order of steps when a room is born, stopped or deleted, and
+ * how the service puts things right after a crash (reconcile).
+ *
+ * Birth:    row (desired running) -> runtime.start (writes the env file, starts room@ID.target)
+ *           -> a failed start is recorded on the row, the room stays visible with its failure.
+ * Deletion: desired 'deleting' -> runtime.stop -> runtime.remove (env file) -> row deleted.
+ *           Each step is idempotent, and a row left in 'deleting' is finished by reconcile.
+ */
+import { RuntimeJobError, RuntimeUnavailableError, type RoomRuntime, type RoomSpec } from '../runtime/types.js';
+import type { RoomStore } from '../store/roomStore.js';
+import type { Logger } from '../log.js';
+import { conflict, notFound, unavailable } from '../errors.js';
+import { hashSecret, verifySecret } from '../auth/secrets.js';
+import { newRoomId, newSecret } from './ids.js';
+import { roomStatus } from './status.js';
+import type { RoomConfig, RoomFailure, RoomRecord, RoomStatus } from './types.js';
+
+export interface CreateRoomInput {
+  name: string;
+  config: RoomConfig;
+  password: string | null;
+}
+
+export interface RoomsServiceDeps {
+  store: RoomStore;
+  runtime: RoomRuntime;
+  clock: () => Date;
+  log: Logger;
+}
+
+export type RoomChangeListener = (roomId: string | null) => void;
+
+export class RoomsService {
+  /** One operation at a time per room, so a delete never races a start of the same room. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly listeners = new Set<RoomChangeListener>();
+  private unwatch: (() => void) | null = null;
+  private reconcileRunning: Promise<void> | null = null;
+  private reconcilePending: Promise<void> | null = null;
+
+  constructor(private readonly deps: RoomsServiceDeps) {}
+
+  /** Follows the runtime's changes (for live status) and re-reconciles after the runtime comes back. */
+  watchRuntime(): void {
+    this.unwatch ??= this.deps.runtime.watch((roomId) => {
+      if (roomId === null) this.requestReconcile();
+      this.emit(roomId);
+    });
+  }
+
+  onChange(listener: RoomChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.unwatch?.();
+    this.unwatch = null;
+    this.listeners.clear();
+  }
+
+  list(): RoomRecord[] {
+    return this.deps.store.list();
+  }
+
+  get(id: string): RoomRecord {
+    const room = this.deps.store.get(id);
+    if (!room) throw notFound(`room ${id}`);
+    return room;
+  }
+
+  async create(input: CreateRoomInput): Promise<RoomRecord> {
+    const room = this.deps.store.insert({
+      id: newRoomId(),
+      name: input.name,
+      config: input.config,
+      passwordHash: input.password ? await hashSecret(input.password) : null,
+      vncPassword: newSecret(6), // x11vnc compares at most 8 characters of a VNC password
+      now: this.now(),
+    });
+    this.deps.log.info('room created', { room: room.id, name: room.name });
+    await this.exclusive(room.id, () => this.startRoom(room));
+    this.emit(room.id);
+    return this.get(room.id);
+  }
+
+  async start(id: string): Promise<RoomRecord> {
+    return this.exclusive(id, async () => {
+      const room = this.get(id);
+      if (room.desiredState === 'deleting') throw conflict(`room ${id} is being deleted`);
+      this.deps.store.setDesiredState(id, 'running', this.now());
+      await this.startRoom({ ...room, desiredState: 'running' });
+      this.emit(id);
+      return this.get(id);
+    });
+  }
+
+  async stop(id: string): Promise<RoomRecord> {
+    return this.exclusive(id, async () => {
+      const room = this.get(id);
+      if (room.desiredState === 'deleting') throw conflict(`room ${id} is being deleted`);
+      this.deps.store.setDesiredState(id, 'stopped', this.now());
+      await this.stopRoom(id);
+      this.emit(id);
+      return this.get(id);
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.exclusive(id, async () => {
+      this.get(id); // 404 when it is already gone
+      this.deps.store.setDesiredState(id, 'deleting', this.now());
+      await this.finishDelete(id);
+    });
+    this.emit(id);
+  }
+
+  async status(room: RoomRecord): Promise<RoomStatus> {
+    try {
+      return roomStatus(room.desiredState, await this.deps.runtime.status(room.id), room.lastError);
+    } catch (err) {
+      return roomStatus(room.desiredState, null, room.lastError, (err as Error).message);
+    }
+  }
+
+  /** Does a participant's password open this room? Open rooms need none. */
+  async checkPassword(room: RoomRecord, password: string | null): Promise<boolean> {
+    if (!room.passwordHash) return true;
+    return password !== null && verifySecret(password, room.passwordHash);
+  }
+
+  /**
+   * Runs reconcile soon; requests that arrive while one runs coalesce into one more run.
+   * Resolves when the run that covers this request is finished.
+   */
+  requestReconcile(): Promise<void> {
+    if (this.reconcilePending) return this.reconcilePending;
+    const after = this.reconcileRunning ?? Promise.resolve();
+    this.reconcilePending = after.then(async () => {
+      this.reconcilePending = null;
+      this.reconcileRunning = this.reconcile()
+        .catch((err) => this.deps.log.warn('reconcile failed; retried when the runtime is back', { err: (err as Error).message }))
+        .finally(() => {
+          this.reconcileRunning = null;
+        });
+      await this.reconcileRunning;
+    });
+    return this.reconcilePending;
+  }
+
+  /**
+   * Brings the runtime in line with the store: rooms that should run but do not are started, rooms
+   * that should not run are stopped, half-finished deletes are finished, and room units that run
+   * for rooms the store does not know are stopped.
+   */
+  async reconcile(): Promise<void> {
+    const running = new Set(await this.deps.runtime.listRunning());
+    for (const room of this.deps.store.list()) {
+      await this.exclusive(room.id, async () => {
+        const current = this.deps.store.get(room.id);
+        if (!current) return;
+        if (current.desiredState === 'deleting') await this.finishDelete(current.id);
+        else if (current.desiredState === 'running' && !running.has(current.id)) await this.startRoom(current);
+        else if (current.desiredState === 'stopped' && running.has(current.id)) await this.stopRoom(current.id);
+      }).catch((err) => this.deps.log.warn('reconcile: room not settled', { room: room.id, err: (err as Error).message }));
+      running.delete(room.id);
+    }
+    for (const orphan of running) {
+      this.deps.log.warn('reconcile: stopping units of a room that does not exist', { room: orphan });
+      await this.exclusive(orphan, async () => {
+        await this.deps.runtime.stop(orphan);
+        await this.deps.runtime.remove(orphan);
+      }).catch((err) => this.deps.log.warn('reconcile: orphan not stopped', { room: orphan, err: (err as Error).message }));
+    }
+  }
+
+  private async startRoom(room: RoomRecord): Promise<void> {
+    try {
+      await this.deps.runtime.start(specOf(room));
+      this.deps.store.setLastError(room.id, null, this.now());
+    } catch (err) {
+      const failure = this.failureOf(err);
+      this.deps.store.setLastError(room.id, failure, this.now());
+      this.deps.log.warn('room did not start', { room: room.id, unit: failure.unit, reason: failure.reason });
+    }
+  }
+
+  private async stopRoom(id: string): Promise<void> {
+    try {
+      await this.deps.runtime.stop(id);
+    } catch (err) {
+      if (err instanceof RuntimeUnavailableError) throw unavailable(err.message);
+      throw err;
+    }
+  }
+
+  private async finishDelete(id: string): Promise<void> {
+    await this.stopRoom(id);
+    await this.deps.runtime.remove(id);
+    this.deps.store.delete(id);
+    this.deps.log.info('room deleted', { room: id });
+  }
+
+  private failureOf(err: unknown): RoomFailure {
+    const at = this.now();
+    if (err instanceof RuntimeJobError) {
+      return { role: err.role, unit: err.unit, reason: err.message, at };
+    }
+    return { role: null, unit: '', reason: (err as Error).message, at };
+  }
+
+  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    this.locks.set(id, run);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(id) === run) this.locks.delete(id);
+    }
+  }
+
+  private emit(roomId: string | null): void {
+    for (const listener of this.listeners) listener(roomId);
+  }
+
+  private now(): string {
+    return this.deps.clock().toISOString();
+  }
+}
+
+export function specOf(room: RoomRecord): RoomSpec {
+  return { id: room.id, display: room.display, vncPassword: room.vncPassword, ...room.config };
+}

@@ -1,0 +1,64 @@
+/**
+ * The room's env file, read by the units with EnvironmentFile=, and the x11vnc password file,
+ * handed to x11vnc with LoadCredential=. Both are written atomically (temp file, fsync, rename)
+ * so a unit never reads half a file.
+ */
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { RoomSpec } from '../types.js';
+
+export function envFilePath(dir: string, roomId: string): string {
+  return join(dir, `${roomId}.env`);
+}
+
+export function vncPasswordPath(dir: string, roomId: string): string {
+  return join(dir, `${roomId}.vncpass`);
+}
+
+/** systemd EnvironmentFile syntax: double quotes, with backslash escapes for \ " $ and newlines. */
+export function quoteEnvValue(value: string): string {
+  return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+}
+
+export function formatEnvFile(spec: RoomSpec, rtmpUrlBase: string): string {
+  const vars: Record<string, string | number> = {
+    ROOM_ID: spec.id,
+    ROOM_DISPLAY: spec.display,
+    ROOM_WIDTH: spec.width,
+    ROOM_HEIGHT: spec.height,
+    ROOM_FPS: spec.fps,
+    ROOM_VIDEO_BITRATE_KBPS: spec.videoBitrateKbps,
+    ROOM_START_URL: spec.startUrl,
+    ROOM_RTMP_URL: `${rtmpUrlBase}/${spec.id}`,
+  };
+  const lines = Object.entries(vars).map(([key, value]) => `${key}=${quoteEnvValue(String(value))}`);
+  return `# Written by streambox-admin for room ${spec.id}; edits are overwritten on the next start.\n${lines.join('\n')}\n`;
+}
+
+export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const handle = await open(tmp, 'w', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function writeRoomFiles(dir: string, spec: RoomSpec, rtmpUrlBase: string): Promise<void> {
+  await writeFileAtomic(vncPasswordPath(dir, spec.id), `${spec.vncPassword}\n`, 0o600);
+  await writeFileAtomic(envFilePath(dir, spec.id), formatEnvFile(spec, rtmpUrlBase), 0o644);
+}
+
+export async function removeRoomFiles(dir: string, roomId: string): Promise<void> {
+  await rm(envFilePath(dir, roomId), { force: true });
+  await rm(vncPasswordPath(dir, roomId), { force: true });
+}

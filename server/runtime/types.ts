@@ -1,0 +1,82 @@
+/**
+ * The seam between room lifecycle and whatever runs a room's processes. systemd (runtime/systemd/)
+ * implements it today; a Kubernetes runtime would be a sibling folder implementing the same
+ * interface, and nothing above this file would change.
+ */
+
+/** The five parts of a room, named by what they do rather than by the program behind them. */
+export const MEMBER_ROLES = ['display', 'audio', 'browser', 'input', 'stream'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** Everything a runtime needs to run one room. */
+export interface RoomSpec {
+  id: string;
+  /** X display number, unique among this host's rooms. */
+  display: number;
+  width: number;
+  height: number;
+  fps: number;
+  videoBitrateKbps: number;
+  startUrl: string;
+  /** Secret the input service (x11vnc) requires; only the admin service's VNC gateway knows it. */
+  vncPassword: string;
+}
+
+/** The live state of one unit (or pod container), in the runtime's own words. */
+export interface UnitState {
+  unit: string;
+  /** systemd's ActiveState: active, activating, deactivating, inactive, failed, reloading. */
+  activeState: string;
+  subState: string;
+  /** Why it last stopped or failed (systemd's Result: success, exit-code, signal, timeout, ...). */
+  result: string;
+  /** When it entered its current state (ISO 8601), if known. */
+  since: string | null;
+  /** Restarts since the unit was started (NRestarts), if known. */
+  restarts: number | null;
+}
+
+export interface RoomRuntimeStatus {
+  group: UnitState;
+  members: Record<MemberRole, UnitState>;
+}
+
+/** A job (start/stop) ended with something other than success. */
+export class RuntimeJobError extends Error {
+  constructor(
+    readonly unit: string,
+    readonly result: string,
+    message?: string,
+    /** The member that failed, or null for the room's group unit. */
+    readonly role: MemberRole | null = null,
+  ) {
+    super(message ?? `${unit}: job ended with result '${result}'`);
+    this.name = 'RuntimeJobError';
+  }
+}
+
+/** The runtime cannot be reached (bus down, API server unreachable). */
+export class RuntimeUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeUnavailableError';
+  }
+}
+
+/** Called when something about a room may have changed; null means "re-read every room". */
+export type RuntimeListener = (roomId: string | null) => void;
+
+export interface RoomRuntime {
+  /** Stores the room's spec where its processes read it, then starts them and waits until started. */
+  start(spec: RoomSpec): Promise<void>;
+  /** Stops the room's processes and waits until they are stopped. Idempotent. */
+  stop(roomId: string): Promise<void>;
+  /** Forgets the room's stored spec (after stop). Idempotent. */
+  remove(roomId: string): Promise<void>;
+  status(roomId: string): Promise<RoomRuntimeStatus>;
+  /** IDs of rooms whose group is active or starting, whether or not the store knows them. */
+  listRunning(): Promise<string[]>;
+  watch(listener: RuntimeListener): () => void;
+  health(): Promise<{ ok: boolean; detail: string }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+/**
+ * The SQLite file: opened in WAL mode, schema upgraded by numbered migrations recorded in
+ * PRAGMA user_version. Migrations only ever append: never edit one that has shipped.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  // 1: rooms with their desired state, settings (secrets, admin credential), admin sessions.
+  `
+  CREATE TABLE rooms (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    config        TEXT NOT NULL,              -- JSON RoomConfig
+    password_hash TEXT,                       -- scrypt, NULL when the room is open
+    vnc_password  TEXT NOT NULL,              -- secret shared with the room's x11vnc only
+    display       INTEGER NOT NULL UNIQUE,    -- X display number :N
+    desired_state TEXT NOT NULL CHECK (desired_state IN ('running', 'stopped', 'deleting')),
+    last_error    TEXT,                       -- JSON { unit, reason, at } of the last failed start
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+  );
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE admin_sessions (
+    token_hash TEXT PRIMARY KEY,              -- sha256 of the cookie value; the value itself is never stored
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function openDb(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  if (path !== ':memory:') chmodSync(path, 0o600); // it holds secrets
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this streambox (${MIGRATIONS.length}); refusing to start`);
+  }
+  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version - 1]!);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+}

@@ -1,0 +1,84 @@
+/** SQL for rooms. Nothing above this file writes SQL. */
+import type { Db } from './db.js';
+import type { DesiredState, RoomConfig, RoomFailure, RoomRecord } from '../rooms/types.js';
+
+interface RoomRow {
+  id: string;
+  name: string;
+  config: string;
+  password_hash: string | null;
+  vnc_password: string;
+  display: number;
+  desired_state: DesiredState;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function fromRow(row: RoomRow): RoomRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    config: JSON.parse(row.config) as RoomConfig,
+    passwordHash: row.password_hash,
+    vncPassword: row.vnc_password,
+    display: row.display,
+    desiredState: row.desired_state,
+    lastError: row.last_error ? (JSON.parse(row.last_error) as RoomFailure) : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface NewRoom {
+  id: string;
+  name: string;
+  config: RoomConfig;
+  passwordHash: string | null;
+  vncPassword: string;
+  now: string;
+}
+
+/** Lowest display number handed to rooms; :0-:9 are left for anything else on the host. */
+export const FIRST_DISPLAY = 10;
+
+export class RoomStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the room with the lowest free display number, in one transaction. */
+  insert(room: NewRoom): RoomRecord {
+    return this.db.transaction(() => {
+      const used = new Set((this.db.prepare('SELECT display FROM rooms').all() as Array<{ display: number }>).map((r) => r.display));
+      let display = FIRST_DISPLAY;
+      while (used.has(display)) display++;
+      this.db
+        .prepare(
+          `INSERT INTO rooms (id, name, config, password_hash, vnc_password, display, desired_state, last_error, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?)`,
+        )
+        .run(room.id, room.name, JSON.stringify(room.config), room.passwordHash, room.vncPassword, display, room.now, room.now);
+      return this.get(room.id)!;
+    })();
+  }
+
+  get(id: string): RoomRecord | null {
+    const row = this.db.prepare('SELECT * FROM rooms WHERE id = ?').get(id) as RoomRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  list(): RoomRecord[] {
+    return (this.db.prepare('SELECT * FROM rooms ORDER BY created_at, id').all() as RoomRow[]).map(fromRow);
+  }
+
+  setDesiredState(id: string, state: DesiredState, now: string): void {
+    this.db.prepare('UPDATE rooms SET desired_state = ?, updated_at = ? WHERE id = ?').run(state, now, id);
+  }
+
+  setLastError(id: string, failure: RoomFailure | null, now: string): void {
+    this.db.prepare('UPDATE rooms SET last_error = ?, updated_at = ? WHERE id = ?').run(failure ? JSON.stringify(failure) : null, now, id);
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM rooms WHERE id = ?').run(id);
+  }
+}
