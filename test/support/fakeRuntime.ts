@@ -1,0 +1,78 @@
+/**
+ * An in-memory RoomRuntime for tests of the logic above the runtime (API, rooms service).
+ * The real boundary is tested against a real systemd in test/systemd/.
+ */
+import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../../server/runtime/types.js';
+
+export class FakeRuntime implements RoomRuntime {
+  readonly calls: string[] = [];
+  readonly specs = new Map<string, RoomSpec>();
+  readonly running = new Set<string>();
+  /** Members that fail when their room starts. */
+  failingRoles = new Set<MemberRole>();
+  /** When set, start() throws this job error for the group. */
+  startJobResult: string | null = null;
+  available = true;
+  private readonly listeners = new Set<RuntimeListener>();
+
+  async start(spec: RoomSpec): Promise<void> {
+    this.ensureAvailable();
+    this.calls.push(`start ${spec.id}`);
+    this.specs.set(spec.id, spec);
+    if (this.startJobResult) throw new RuntimeJobError(`room@${spec.id}.target`, this.startJobResult);
+    this.running.add(spec.id);
+  }
+
+  async stop(roomId: string): Promise<void> {
+    this.ensureAvailable();
+    this.calls.push(`stop ${roomId}`);
+    this.running.delete(roomId);
+  }
+
+  async remove(roomId: string): Promise<void> {
+    this.ensureAvailable();
+    this.calls.push(`remove ${roomId}`);
+    this.specs.delete(roomId);
+  }
+
+  async status(roomId: string): Promise<RoomRuntimeStatus> {
+    this.ensureAvailable();
+    const on = this.running.has(roomId);
+    const unit = (name: string, failed: boolean): UnitState => ({
+      unit: name,
+      activeState: failed ? 'failed' : on ? 'active' : 'inactive',
+      subState: failed ? 'failed' : on ? 'running' : 'dead',
+      result: failed ? 'exit-code' : 'success',
+      since: null,
+      restarts: 0,
+    });
+    return {
+      group: unit(`room@${roomId}.target`, false),
+      members: Object.fromEntries(MEMBER_ROLES.map((role) => [role, unit(`${role}@${roomId}.service`, on && this.failingRoles.has(role))])) as Record<MemberRole, UnitState>,
+    };
+  }
+
+  async listRunning(): Promise<string[]> {
+    this.ensureAvailable();
+    return [...this.running];
+  }
+
+  watch(listener: RuntimeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(roomId: string | null): void {
+    for (const l of this.listeners) l(roomId);
+  }
+
+  async health() {
+    return this.available ? { ok: true, detail: 'fake' } : { ok: false, detail: 'fake runtime down' };
+  }
+
+  async close(): Promise<void> {}
+
+  private ensureAvailable(): void {
+    if (!this.available) throw new RuntimeUnavailableError('fake runtime down');
+  }
+}
