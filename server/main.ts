@@ -3,6 +3,7 @@
  * rooms with systemd, and shuts everything down on SIGTERM. No business rules here.
  */
 import { serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
 import { loadConfig } from './config.js';
 import { consoleLogger as log } from './log.js';
 import { openDb } from './store/db.js';
@@ -17,6 +18,7 @@ import { anyoneMayDrive } from './control/policy.js';
 import { newSecret } from './rooms/ids.js';
 import { createApp } from './app.js';
 import type { AppContext } from './http/context.js';
+import { VncGateway } from './vnc/gateway.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -28,14 +30,17 @@ async function main(): Promise<void> {
   const auth = new AdminAuth({ store: authStore, throttle: new LoginThrottle(Date.now), clock, log, dataDir: config.dataDir, passwordFile: config.adminPasswordFile });
   await auth.ensureCredential();
 
+  const vncTokens = new VncTokens(Date.now);
+  const control = anyoneMayDrive;
   const ctx: AppContext = {
     config,
     log,
     rooms,
     auth,
     runtime,
-    vncTokens: new VncTokens(Date.now),
-    control: anyoneMayDrive,
+    vncTokens,
+    control,
+    vnc: new VncGateway({ config, log, rooms, vncTokens, control }),
     cookieSecret: authStore.getOrCreateSetting('cookie_secret', () => newSecret(32)),
     storeHealthy: () => {
       try {
@@ -47,7 +52,8 @@ async function main(): Promise<void> {
     },
   };
   const app = createApp(ctx);
-  const server = serve({ fetch: app.fetch, hostname: config.listenHost, port: config.listenPort }, (info) => {
+  const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 1 << 20 }) };
+  const server = serve({ fetch: app.fetch, hostname: config.listenHost, port: config.listenPort, websocket }, (info) => {
     log.info(`streambox admin listening on http://${info.address}:${info.port}`);
   });
 

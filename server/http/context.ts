@@ -6,6 +6,7 @@ import type { AdminAuth } from '../auth/adminAuth.js';
 import type { RoomRuntime } from '../runtime/types.js';
 import type { VncTokens } from '../control/vncTokens.js';
 import type { ControlPolicy } from '../control/policy.js';
+import type { VncGateway } from '../vnc/gateway.js';
 
 export interface AppContext {
   config: Config;
@@ -15,6 +16,8 @@ export interface AppContext {
   runtime: RoomRuntime;
   vncTokens: VncTokens;
   control: ControlPolicy;
+  /** The VNC WebSocket relay; control changes close sessions through it. */
+  vnc: VncGateway;
   /** Key for the room-access cookies; generated on first start and kept in the store. */
   cookieSecret: string;
   /** Answers true when the store can be read. */

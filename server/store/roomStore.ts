@@ -67,7 +67,7 @@ export class RoomStore {
   }
 
   list(): RoomRecord[] {
-    return (this.db.prepare('SELECT * FROM rooms ORDER BY created_at, id').all() as RoomRow[]).map(fromRow);
+    return (this.db.prepare('SELECT * FROM rooms ORDER BY created_at, rowid').all() as RoomRow[]).map(fromRow);
   }
 
   setDesiredState(id: string, state: DesiredState, now: string): void {
