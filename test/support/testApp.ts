@@ -15,6 +15,7 @@ import { VncTokens } from '../../server/control/vncTokens.js';
 import { anyoneMayDrive, type ControlPolicy } from '../../server/control/policy.js';
 import type { RoomRuntime } from '../../server/runtime/types.js';
 import type { AppContext } from '../../server/http/context.js';
+import { VncGateway } from '../../server/vnc/gateway.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -40,14 +41,17 @@ export async function makeTestApp(runtime: RoomRuntime, opts: { dir?: string; co
   const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock: () => new Date(clock.now), log: silentLogger });
   const auth = new AdminAuth({ store: authStore, throttle: new LoginThrottle(() => clock.now), clock: () => new Date(clock.now), log: silentLogger, dataDir: dir, passwordFile });
   await auth.ensureCredential();
+  const vncTokens = new VncTokens(() => clock.now);
+  const control = opts.control ?? anyoneMayDrive;
   const ctx: AppContext = {
     config,
     log: silentLogger,
     rooms,
     auth,
     runtime,
-    vncTokens: new VncTokens(() => clock.now),
-    control: opts.control ?? anyoneMayDrive,
+    vncTokens,
+    control,
+    vnc: new VncGateway({ config, log: silentLogger, rooms, vncTokens, control }),
     cookieSecret: authStore.getOrCreateSetting('cookie_secret', () => 'test-secret'),
     storeHealthy: () => db.open,
   };
