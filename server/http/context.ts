@@ -7,6 +7,8 @@ import type { RoomRuntime } from '../runtime/types.js';
 import type { VncTokens } from '../control/vncTokens.js';
 import type { ControlPolicy } from '../control/policy.js';
 import type { VncGateway } from '../vnc/gateway.js';
+import type { ControlArbiter } from '../control/arbiter.js';
+import type { PresenceHub } from '../presence/hub.js';
 
 export interface AppContext {
   config: Config;
@@ -15,7 +17,11 @@ export interface AppContext {
   auth: AdminAuth;
   runtime: RoomRuntime;
   vncTokens: VncTokens;
+  /** Decides who may get a VNC token (the arbiter, in production). */
   control: ControlPolicy;
+  arbiter: ControlArbiter;
+  /** The room channel (presence, control actions, cursors). */
+  presence: PresenceHub;
   /** The VNC WebSocket relay; control changes close sessions through it. */
   vnc: VncGateway;
   /** Key for the room-access cookies; generated on first start and kept in the store. */

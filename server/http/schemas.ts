@@ -96,7 +96,11 @@ export const changePasswordSchema = z.strictObject(
 
 export const joinSchema = z.strictObject({ password: z.string({ error: 'must be a string' }).max(LIMITS.passwordMax).nullable().optional() }, { error: 'must be a JSON object' });
 
+/** The participant proves who it is with the ID and key its room channel's welcome gave it. */
 export const vncTokenSchema = z.strictObject(
-  { participantId: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 URL-safe characters' }).optional() },
+  {
+    participantId: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 URL-safe characters' }),
+    participantKey: z.string({ error: 'must be a string' }).min(16, { error: 'is too short' }).max(128, { error: 'is too long' }),
+  },
   { error: 'must be a JSON object' },
 );

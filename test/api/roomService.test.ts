@@ -1,19 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeRuntime } from '../support/fakeRuntime.js';
 import { cookieFrom, json, makeTestApp, type TestApp } from '../support/testApp.js';
-import type { ControlPolicy } from '../../server/control/policy.js';
 
-describe('RoomService: configuration, join, VNC tokens', () => {
+describe('RoomService: configuration and join', () => {
   let runtime: FakeRuntime;
   let t: TestApp;
   let admin: string;
-  let allowDrive = true;
-  const policy: ControlPolicy = { mayDrive: () => allowDrive };
 
   beforeEach(async () => {
-    allowDrive = true;
     runtime = new FakeRuntime();
-    t = await makeTestApp(runtime, { control: policy });
+    t = await makeTestApp(runtime);
     admin = await t.login();
   });
   afterEach(() => t.close());
@@ -61,33 +57,19 @@ describe('RoomService: configuration, join, VNC tokens', () => {
   it('answers 404 for unknown rooms and 400 for malformed IDs', async () => {
     expect((await t.app.request('/api/rooms/aaaaaaaaaaaaaaaaaaaaaaaa/configuration')).status).toBe(404);
     expect((await t.app.request('/api/rooms/nope/configuration')).status).toBe(400);
-    expect((await t.app.request('/api/rooms/aaaaaaaaaaaaaaaaaaaaaaaa/vnc-token', json({}))).status).toBe(404);
-  });
-
-  it('issues single-use, short-lived VNC tokens to whoever may drive', async () => {
-    const room = await newRoom();
-    const res = await t.app.request(`/api/rooms/${room.id}/vnc-token`, json({ participantId: 'participant-1' }));
-    expect(res.status).toBe(200);
-    const body = await res.json();
-    expect(body.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
-    expect(body.vncUrl).toBe(`ws://localhost/api/rooms/${room.id}/vnc`);
-    expect(Date.parse(body.expiresAt) - t.clock.now).toBe(30_000);
-    expect(t.ctx.vncTokens.consume(body.token, room.id)).toEqual({ roomId: room.id, participantId: 'participant-1', isAdmin: false });
-    expect(t.ctx.vncTokens.consume(body.token, room.id)).toBeNull(); // single use
-  });
-
-  it('refuses a VNC token to someone the control policy does not let drive', async () => {
-    const room = await newRoom();
-    allowDrive = false;
-    const res = await t.app.request(`/api/rooms/${room.id}/vnc-token`, json({}));
-    expect(res.status).toBe(403);
-    expect((await res.json()).error.code).toBe('permission_denied');
+    expect((await t.app.request('/api/rooms/aaaaaaaaaaaaaaaaaaaaaaaa/vnc-token', json({ participantId: 'abcdefgh', participantKey: 'k'.repeat(32) }))).status).toBe(404);
   });
 
   it('validates the token request body', async () => {
     const room = await newRoom();
-    const res = await t.app.request(`/api/rooms/${room.id}/vnc-token`, json({ participantId: 'a b' }));
-    expect(res.status).toBe(400);
-    expect((await res.json()).error.field).toBe('participantId');
+    for (const [body, field] of [
+      [{ participantId: 'a b', participantKey: 'k'.repeat(32) }, 'participantId'],
+      [{ participantId: 'abcdefgh' }, 'participantKey'],
+      [{}, 'participantId'],
+    ] as const) {
+      const res = await t.app.request(`/api/rooms/${room.id}/vnc-token`, json(body));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.field).toBe(field);
+    }
   });
 });

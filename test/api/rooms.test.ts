@@ -179,7 +179,7 @@ describe('DashboardService: rooms', () => {
     const room = await (await create(VALID)).json();
     const stopped = await (await t.app.request(`/api/rooms/${room.id}/stop`, { method: 'POST', headers: { cookie } })).json();
     expect(stopped.status).toMatchObject({ state: 'stopped', desiredState: 'stopped' });
-    const token = await t.app.request(`/api/rooms/${room.id}/vnc-token`, json({}, cookie));
+    const token = await t.app.request(`/api/rooms/${room.id}/vnc-token`, json({ participantId: 'abcdefgh', participantKey: 'k'.repeat(32) }, cookie));
     expect(token.status).toBe(409);
     expect((await token.json()).error.code).toBe('conflict');
     const started = await (await t.app.request(`/api/rooms/${room.id}/start`, { method: 'POST', headers: { cookie } })).json();

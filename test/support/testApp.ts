@@ -6,16 +6,13 @@ import { createApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { silentLogger } from '../../server/log.js';
 import { openDb, type Db } from '../../server/store/db.js';
-import { RoomStore } from '../../server/store/roomStore.js';
-import { AuthStore } from '../../server/store/authStore.js';
-import { RoomsService } from '../../server/rooms/service.js';
-import { AdminAuth } from '../../server/auth/adminAuth.js';
-import { LoginThrottle } from '../../server/auth/throttle.js';
-import { VncTokens } from '../../server/control/vncTokens.js';
-import { anyoneMayDrive, type ControlPolicy } from '../../server/control/policy.js';
-import type { RoomRuntime } from '../../server/runtime/types.js';
+import type { ControlPolicy } from '../../server/control/policy.js';
 import type { AppContext } from '../../server/http/context.js';
-import { VncGateway } from '../../server/vnc/gateway.js';
+import { createContext } from '../../server/context.js';
+import { serve, type ServerType } from '@hono/node-server';
+import { WebSocketServer, WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import type { RoomRuntime } from '../../server/runtime/types.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -37,24 +34,9 @@ export async function makeTestApp(runtime: RoomRuntime, opts: { dir?: string; co
   const config = loadConfig({ STREAMBOX_DATA_DIR: dir, STREAMBOX_ADMIN_PASSWORD_FILE: passwordFile, STREAMBOX_ROOMS_ENV_DIR: join(dir, 'rooms') });
   const db = openDb(config.dbPath);
   const clock = { now: Date.parse('2026-11-26T10:00:00Z') };
-  const authStore = new AuthStore(db);
-  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock: () => new Date(clock.now), log: silentLogger });
-  const auth = new AdminAuth({ store: authStore, throttle: new LoginThrottle(() => clock.now), clock: () => new Date(clock.now), log: silentLogger, dataDir: dir, passwordFile });
-  await auth.ensureCredential();
-  const vncTokens = new VncTokens(() => clock.now);
-  const control = opts.control ?? anyoneMayDrive;
-  const ctx: AppContext = {
-    config,
-    log: silentLogger,
-    rooms,
-    auth,
-    runtime,
-    vncTokens,
-    control,
-    vnc: new VncGateway({ config, log: silentLogger, rooms, vncTokens, control }),
-    cookieSecret: authStore.getOrCreateSetting('cookie_secret', () => 'test-secret'),
-    storeHealthy: () => db.open,
-  };
+  const ctx = createContext({ config, db, runtime, log: silentLogger, now: () => clock.now, ...(opts.control ? { control: opts.control } : {}) });
+  await ctx.auth.ensureCredential();
+  ctx.presence.start();
   const app = createApp(ctx, () => clock.now);
   return {
     app,
@@ -68,7 +50,8 @@ export async function makeTestApp(runtime: RoomRuntime, opts: { dir?: string; co
       return cookieFrom(res);
     },
     close() {
-      rooms.close();
+      ctx.presence.stop();
+      ctx.rooms.close();
       db.close();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
@@ -85,4 +68,49 @@ export function cookieFrom(res: Response): string {
 
 export function json(body: unknown, cookie?: string, method = 'POST'): RequestInit {
   return { method, headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: typeof body === 'string' ? body : JSON.stringify(body) };
+}
+
+/** Serves the app on a loopback port with WebSockets, as main.ts does. */
+export async function listen(t: TestApp): Promise<{ server: ServerType; host: string }> {
+  const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0, websocket: { server: new WebSocketServer({ noServer: true }) } });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  return { server, host: `127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+export interface Member {
+  ws: WebSocket;
+  you: { id: string; key: string; name: string; isAdmin: boolean };
+  messages: Array<Record<string, unknown>>;
+  /** Resolves with the first message (already received or future) that matches. */
+  next(match: (m: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  send(msg: object): void;
+}
+
+/** Joins a room's channel like the room page does. */
+export async function joinRoom(host: string, roomId: string, name: string, cookie?: string): Promise<Member> {
+  const ws = new WebSocket(`ws://${host}/api/rooms/${roomId}/events?name=${encodeURIComponent(name)}`, { headers: { origin: `http://${host}`, ...(cookie ? { cookie } : {}) } });
+  const messages: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  ws.on('message', (data) => {
+    messages.push(JSON.parse(String(data)));
+    for (const w of waiters.splice(0)) w();
+  });
+  const next: Member['next'] = async (match, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (let seen = 0; ; ) {
+      for (; seen < messages.length; seen++) if (match(messages[seen]!)) return messages.splice(seen, 1)[0]!;
+      if (Date.now() > deadline) throw new Error(`${name}: no matching message; got ${JSON.stringify(messages)}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_q, res) => reject(new Error(`join refused: ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  const welcome = await next((m) => m.type === 'welcome');
+  return { ws, you: welcome.you as Member['you'], messages, next, send: (msg) => ws.send(JSON.stringify(msg)) };
 }

@@ -13,7 +13,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { FakeRuntime } from '../support/fakeRuntime.js';
-import { json, makeTestApp, type TestApp } from '../support/testApp.js';
+import { joinRoom, json, makeTestApp, type Member, type TestApp } from '../support/testApp.js';
 import { RoomStore } from '../../server/store/roomStore.js';
 import { keyEvent, pointerEvent } from '../../server/vnc/rfb.js';
 
@@ -129,6 +129,7 @@ describe('VNC gateway with a real x11vnc', () => {
   }, 60_000);
 
   afterAll(async () => {
+    driver?.ws.close();
     server?.close();
     for (const p of procs.reverse()) p.kill('SIGTERM');
     await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)));
@@ -136,8 +137,10 @@ describe('VNC gateway with a real x11vnc', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  let driver: Member;
   async function token(): Promise<string> {
-    const res = await t.app.request(`/api/rooms/${roomId}/vnc-token`, json({ participantId: 'participant-a' }));
+    driver ??= await joinRoom(base, roomId, 'Driver'); // first in: holds control
+    const res = await t.app.request(`/api/rooms/${roomId}/vnc-token`, json({ participantId: driver.you.id, participantKey: driver.you.key }));
     expect(res.status).toBe(200);
     return (await res.json()).token;
   }
@@ -155,14 +158,18 @@ describe('VNC gateway with a real x11vnc', () => {
       const s = await xstate();
       return s.buttons === 1 && s.keycodes.length === 1;
     });
-    // Ending the session (as when control moves) releases what was held.
-    expect(t.ctx.vnc.closeRoom(roomId, 'control moved')).toBe(1);
+    // Control moving to someone else ends the session, which releases what was held.
+    const other = await joinRoom(base, roomId, 'Other');
+    driver.send({ type: 'pass', to: other.you.id });
     expect((await rfb.waitClosed()).code).toBe(4001);
     await waitFor('released', async () => {
       const s = await xstate();
       return s.buttons === 0 && s.keycodes.length === 0;
     });
     expect(t.ctx.vnc.openCount(roomId)).toBe(0);
+    other.send({ type: 'pass', to: driver.you.id });
+    await driver.next((m) => m.type === 'state' && m.holder === driver.you.id);
+    other.ws.close();
   });
 
   it('refuses the upgrade without a token, with a used token, or with another room\'s token', async () => {
@@ -173,11 +180,13 @@ describe('VNC gateway with a real x11vnc', () => {
     first.ws.close();
     await expect(RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${used}`)).rejects.toThrow(/401/);
     const other = (await (await t.app.request('/api/rooms', json({ name: 'other', startUrl: 'https://example.org' }, cookie))).json()).id;
-    const otherToken = (await (await t.app.request(`/api/rooms/${other}/vnc-token`, json({}))).json()).token;
-    await expect(RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${otherToken}`)).rejects.toThrow(/401/);
+    const there = await joinRoom(base, other, 'Elsewhere');
+    const otherToken = async () =>
+      (await (await t.app.request(`/api/rooms/${other}/vnc-token`, json({ participantId: there.you.id, participantKey: there.you.key }))).json()).token;
+    await expect(RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await otherToken()}`)).rejects.toThrow(/401/);
     // ... and that room has no x11vnc: a valid token there gets 502, not a hang.
-    const valid = (await (await t.app.request(`/api/rooms/${other}/vnc-token`, json({}))).json()).token;
-    await expect(RfbOverWs.open(`ws://${base}/api/rooms/${other}/vnc?token=${valid}`)).rejects.toThrow(/502/);
+    await expect(RfbOverWs.open(`ws://${base}/api/rooms/${other}/vnc?token=${await otherToken()}`)).rejects.toThrow(/502/);
+    there.ws.close();
   });
 
   it('releases held input when the browser just goes away', async () => {

@@ -39,7 +39,9 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     .post('/:id/vnc-token', validate('param', roomIdParam), validate('json', vncTokenSchema), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
       if (room.desiredState !== 'running') throw conflict(`room ${room.id} is not running`);
-      const who = { participantId: c.req.valid('json').participantId ?? null, isAdmin: isAdmin(ctx, c) };
+      const { participantId, participantKey } = c.req.valid('json');
+      if (!ctx.presence.verify(room.id, participantId, participantKey)) throw new AppError(401, 'unknown_participant', 'participantKey: does not match a participant of this room', 'participantKey');
+      const who = { participantId, isAdmin: isAdmin(ctx, c) };
       if (!ctx.control.mayDrive(room.id, who)) throw forbidden('someone else is in control of this room');
       const { token, expiresAt } = ctx.vncTokens.issue({ roomId: room.id, ...who });
       return c.json({ token, expiresAt: expiresAt.toISOString(), vncUrl: roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config).vncUrl });

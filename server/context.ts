@@ -1,0 +1,75 @@
+/**
+ * Wires the parts together from a config, a database and a runtime. main.ts and the tests both
+ * build their context here, so what the tests run is what the appliance runs.
+ */
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Db } from './store/db.js';
+import type { RoomRuntime } from './runtime/types.js';
+import type { AppContext } from './http/context.js';
+import { RoomStore } from './store/roomStore.js';
+import { AuthStore } from './store/authStore.js';
+import { RoomsService } from './rooms/service.js';
+import { AdminAuth } from './auth/adminAuth.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { VncTokens } from './control/vncTokens.js';
+import { ControlArbiter, type ArbiterOptions } from './control/arbiter.js';
+import type { ControlPolicy } from './control/policy.js';
+import { VncGateway } from './vnc/gateway.js';
+import { PresenceHub } from './presence/hub.js';
+import { hasRoomAccess, isAdmin } from './http/access.js';
+import { newSecret } from './rooms/ids.js';
+
+export interface ContextOptions {
+  config: Config;
+  db: Db;
+  runtime: RoomRuntime;
+  log: Logger;
+  /** Milliseconds since the epoch; tests pass a controllable clock. */
+  now?: () => number;
+  idle?: ArbiterOptions;
+  /** Replaces the arbiter as the policy for VNC tokens (tests of the seam). */
+  control?: ControlPolicy;
+}
+
+export function createContext(opts: ContextOptions): AppContext {
+  const { config, db, runtime, log } = opts;
+  const now = opts.now ?? Date.now;
+  const clock = () => new Date(now());
+  const authStore = new AuthStore(db);
+  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log });
+  const auth = new AdminAuth({ store: authStore, throttle: new LoginThrottle(now), clock, log, dataDir: config.dataDir, passwordFile: config.adminPasswordFile });
+  const vncTokens = new VncTokens(now);
+  const arbiter = new ControlArbiter(now, opts.idle);
+  const control = opts.control ?? arbiter;
+  const vnc = new VncGateway({ config, log, rooms, vncTokens, control });
+  const ctx: AppContext = {
+    config,
+    log,
+    rooms,
+    auth,
+    runtime,
+    vncTokens,
+    control,
+    arbiter,
+    vnc,
+    presence: new PresenceHub({
+      arbiter,
+      rooms,
+      vnc,
+      vncTokens,
+      log,
+      access: (c, roomId) => ({ allowed: hasRoomAccess(ctx, c, rooms.get(roomId)), isAdmin: isAdmin(ctx, c) }),
+    }),
+    cookieSecret: authStore.getOrCreateSetting('cookie_secret', () => newSecret(32)),
+    storeHealthy: () => {
+      try {
+        db.prepare('SELECT 1').get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+  return ctx;
+}
