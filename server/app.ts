@@ -8,6 +8,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { roomServiceRoutes } from './http/routes/roomService.js';
 import { LoginThrottle } from './auth/throttle.js';
+import { webRoutes } from './http/routes/web.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -28,5 +29,6 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
   app.route('/api/rooms', dashboardRoutes(ctx));
+  app.route('/', webRoutes(ctx.config.webDir));
   return app;
 }

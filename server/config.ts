@@ -1,5 +1,6 @@
 /** Configuration from the environment (the appliance sets it in /etc/streambox/streambox.env). */
-import { join } from 'node:path';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Config {
   listenHost: string;
@@ -21,7 +22,12 @@ export interface Config {
   adminPasswordFile: string;
   /** Absolute public base URL (e.g. https://rooms.example.org); otherwise derived from each request. */
   publicUrl: string | null;
+  /** The built web UI (Vite's output). */
+  webDir: string;
 }
+
+/** web/dist next to the service: <repo>/web/dist in a checkout, /opt/streambox/web/dist installed. */
+const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -47,5 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hlsPathPrefix: (env.STREAMBOX_HLS_PATH_PREFIX ?? '/hls').replace(/\/$/, ''),
     adminPasswordFile: env.STREAMBOX_ADMIN_PASSWORD_FILE ?? '/etc/streambox/admin-password',
     publicUrl: env.STREAMBOX_PUBLIC_URL ? env.STREAMBOX_PUBLIC_URL.replace(/\/$/, '') : null,
+    webDir: env.STREAMBOX_WEB_DIR ?? DEFAULT_WEB_DIR,
   };
 }

@@ -27,11 +27,11 @@ export interface TestApp {
   close(): void;
 }
 
-export async function makeTestApp(runtime: RoomRuntime, opts: { dir?: string; control?: ControlPolicy } = {}): Promise<TestApp> {
+export async function makeTestApp(runtime: RoomRuntime, opts: { dir?: string; control?: ControlPolicy; env?: Record<string, string> } = {}): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sbx-api-'));
   const passwordFile = join(dir, 'admin-password');
   writeFileSync(passwordFile, `${ADMIN_PASSWORD}\n`);
-  const config = loadConfig({ STREAMBOX_DATA_DIR: dir, STREAMBOX_ADMIN_PASSWORD_FILE: passwordFile, STREAMBOX_ROOMS_ENV_DIR: join(dir, 'rooms') });
+  const config = loadConfig({ STREAMBOX_DATA_DIR: dir, STREAMBOX_ADMIN_PASSWORD_FILE: passwordFile, STREAMBOX_ROOMS_ENV_DIR: join(dir, 'rooms'), ...opts.env });
   const db = openDb(config.dbPath);
   const clock = { now: Date.parse('2026-11-26T10:00:00Z') };
   const ctx = createContext({ config, db, runtime, log: silentLogger, now: () => clock.now, ...(opts.control ? { control: opts.control } : {}) });

@@ -1,0 +1,35 @@
+/**
+ * The built web UI (web/dist): the dashboard at /, the room page at /rooms/:id, assets under
+ * /assets/ (content-hashed by Vite, so cacheable for a long time).
+ */
+import { Hono } from 'hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOM_ID_PATTERN } from '../../rooms/ids.js';
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>streambox</title>
+<p style="font:16px system-ui;margin:3em">The web UI is not built. Run <code>npm run build</code>, then restart the service.</p>`;
+
+export function webRoutes(webDir: string) {
+  const page = (file: string) => {
+    const handler = serveStatic({ root: webDir, path: file });
+    return async (c: Parameters<typeof handler>[0], next: () => Promise<void>) => {
+      if (!existsSync(join(webDir, file))) return c.html(NOT_BUILT, 503);
+      c.header('Cache-Control', 'no-cache');
+      return handler(c, next);
+    };
+  };
+  return new Hono()
+    .get('/', page('index.html'))
+    .get('/rooms/:id', async (c, next) => {
+      if (!ROOM_ID_PATTERN.test(c.req.param('id'))) return c.notFound();
+      return page('room.html')(c, next);
+    })
+    .use('/assets/*', async (c, next) => {
+      await next();
+      if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
+    })
+    .get('/assets/*', serveStatic({ root: webDir }))
+    .get('/favicon.svg', serveStatic({ root: webDir, path: 'favicon.svg' }));
+}
