@@ -1,0 +1,204 @@
+/**
+ * The appliance end to end, real everything: image/appliance boots the provisioned Debian 13 root
+ * under systemd-nspawn; rooms are created through the admin API; their Xvfb, PulseAudio, Chromium,
+ * x11vnc and ffmpeg run under systemd and stream through nginx-rtmp.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { bootAppliance, type Appliance } from '../harness/appliance.js';
+import { INPUT_BUTTONS, INPUT_FIELD, startPageServer, type PageServer } from '../support/pageServer.js';
+import { keyEvent, openAuthenticated, pointerEvent } from '../../server/vnc/rfb.js';
+
+const execFileP = promisify(execFile);
+const PORT = 8800;
+const MEMBERS = ['xvfb', 'pulse', 'browser', 'x11vnc', 'ffmpeg'] as const;
+
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (ok(v)) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface Probe {
+  streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string }>;
+}
+
+async function probe(url: string): Promise<Probe> {
+  const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-rw_timeout', '5000000', '-show_entries', 'stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate', '-of', 'json', url], { timeout: 15_000 });
+  return JSON.parse(stdout) as Probe;
+}
+
+/** Mean audio level (dB) of a few seconds of the stream. */
+async function meanVolume(url: string): Promise<number> {
+  const { stderr } = await execFileP('ffmpeg', ['-hide_banner', '-rw_timeout', '5000000', '-i', url, '-t', '3', '-vn', '-af', 'volumedetect', '-f', 'null', '-'], { timeout: 20_000 });
+  const m = /mean_volume: (-?[\d.]+) dB/.exec(stderr);
+  if (!m) throw new Error(`no volume in ffmpeg output: ${stderr.slice(-500)}`);
+  return Number(m[1]);
+}
+
+/** Two frames one second apart differ (the picture moves). */
+async function frameHashes(url: string): Promise<string[]> {
+  const { stdout } = await execFileP('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-rw_timeout', '5000000', '-i', url, '-t', '2.5', '-vf', 'fps=1', '-f', 'framemd5', '-'], { timeout: 20_000 });
+  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
+}
+
+const rtmp = (id: string) => `rtmp://127.0.0.1:1935/live/${id}`;
+
+describe('the appliance, end to end', () => {
+  let appliance: Appliance;
+  let pages: PageServer;
+  let cookie: string;
+
+  beforeAll(async () => {
+    pages = await startPageServer();
+    appliance = await bootAppliance({ port: PORT });
+    cookie = await appliance.login();
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await appliance?.stop();
+    await pages?.close();
+  }, 120_000);
+
+  const api = (path: string, init: RequestInit = {}) => fetch(`${appliance.baseUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', cookie, ...(init.headers ?? {}) } });
+  const createRoom = async (body: object) => {
+    const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify(body) });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { id: string; status: { state: string }; stream: { rtmp: string; web: Array<{ url: string }> } };
+  };
+  const deleteRoom = async (id: string) => expect((await api(`/api/rooms/${id}`, { method: 'DELETE' })).status).toBe(204);
+  const activeStates = async (id: string) => (await appliance.exec(['systemctl', 'is-active', ...MEMBERS.map((m) => `${m}@${id}.service`)])).stdout.trim().split('\n');
+
+  it('passes systemd-analyze verify for every unit', async () => {
+    const units = ['room@x.target', ...MEMBERS.map((m) => `${m}@x.service`), 'streambox-admin.service'];
+    const verify = await appliance.exec(['systemd-analyze', 'verify', ...units.map((u) => `/usr/local/lib/systemd/system/${u.replace('@x', '@')}`)]);
+    expect(verify.stderr.trim() + verify.stdout.trim(), 'systemd-analyze verify output').toBe('');
+    expect(verify.code).toBe(0);
+  });
+
+  it('answers health through nginx on the one HTTP port', async () => {
+    const res = await fetch(`${appliance.baseUrl}/api/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, runtime: { ok: true } });
+  });
+
+  it('streams a room at 1920x1080 30 fps with H.264 and AAC, with sound and moving picture', async () => {
+    const room = await createRoom({ name: 'tone', startUrl: pages.url('/tone') });
+    expect(room.stream.rtmp).toBe(`rtmp://127.0.0.1:1935/live/${room.id}`);
+    const started = Date.now();
+    const info = await eventually('the stream to play', () => probe(rtmp(room.id)), (p) => p.streams.length === 2, 20_000);
+    const video = info.streams.find((s) => s.codec_type === 'video')!;
+    const audio = info.streams.find((s) => s.codec_type === 'audio')!;
+    expect(video).toMatchObject({ codec_name: 'h264', width: 1920, height: 1080 });
+    expect([video.avg_frame_rate, video.r_frame_rate]).toContain('30/1');
+    expect(audio.codec_name).toBe('aac');
+    console.log(`room ${room.id}: stream playable ${Date.now() - started} ms after CreateRoom returned`);
+
+    const volume = await meanVolume(rtmp(room.id));
+    expect(volume, 'mean volume of the room audio in dB').toBeGreaterThan(-40);
+    const hashes = await frameHashes(rtmp(room.id));
+    expect(hashes.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(hashes).size, 'distinct frames one second apart').toBeGreaterThan(1);
+
+    // The audience path: nginx serves the HLS playlist on the HTTP port.
+    const playlist = await eventually('the HLS playlist', async () => (await fetch(room.stream.web[0]!.url.replace(/^https?:\/\/[^/]+/, appliance.baseUrl))).text(), (t) => t.startsWith('#EXTM3U') && t.includes('.ts'), 15_000);
+    expect(playlist).toContain('#EXT-X-TARGETDURATION');
+    await deleteRoom(room.id);
+  }, 120_000);
+
+  it('carries pointer, clicks, wheel and keys from an RFB client to the page', async () => {
+    const tag = `input-${Date.now()}`;
+    const room = await createRoom({ name: 'input', startUrl: pages.url(`/input?tag=${tag}`) });
+    await eventually('the input page to load', async () => pages.reports(tag), (r) => r.some((e) => e.type === 'loaded'), 30_000);
+    const password = readFileSync(`${appliance.roomsDir}/${room.id}.vncpass`, 'utf8').trim();
+    const socketPath = await appliance.hostPath(`/run/streambox-room/${room.id}/vnc.sock`);
+    const { socket } = await openAuthenticated({ path: socketPath }, password);
+    socket.write(Buffer.from([1])); // ClientInit
+    const serverInit = await new Promise<Buffer>((r) => socket.once('data', r));
+    expect([serverInit.readUInt16BE(0), serverInit.readUInt16BE(2)]).toEqual([1920, 1080]); // -nofb still reports the screen size
+
+    const send = (...msgs: Buffer[]) => socket.write(Buffer.concat(msgs));
+    for (const b of INPUT_BUTTONS) {
+      const x = b.left + Math.round(b.width / 2);
+      const y = b.top + Math.round(b.height / 2);
+      send(pointerEvent(x, y, 0), pointerEvent(x, y, 1), pointerEvent(x, y, 0));
+      const click = await eventually(`click on ${b.id}`, async () => pages.reports(tag).find((e) => e.type === 'click' && e.id === b.id), (e) => e !== undefined, 10_000);
+      expect(click).toMatchObject({ x, y });
+    }
+    // Wheel: buttons 4/5 pressed and released.
+    const fx = INPUT_FIELD.left + 50;
+    const fy = INPUT_FIELD.top + 40;
+    send(pointerEvent(fx, fy + 200, 16), pointerEvent(fx, fy + 200, 0));
+    await eventually('a wheel event', async () => pages.reports(tag).some((e) => e.type === 'wheel' && e.dy === 1), (v) => v, 10_000);
+    // Click into the field, then type.
+    send(pointerEvent(fx, fy, 1), pointerEvent(fx, fy, 0));
+    for (const ch of 'Hello streambox') {
+      const keysym = ch.charCodeAt(0);
+      const shift = ch !== ch.toLowerCase();
+      if (shift) send(keyEvent(0xffe1, true));
+      send(keyEvent(keysym, true), keyEvent(keysym, false));
+      if (shift) send(keyEvent(0xffe1, false));
+    }
+    await eventually('typed text', async () => pages.reports(tag).filter((e) => e.type === 'text').pop()?.value, (v) => v === 'Hello streambox', 10_000);
+    socket.destroy();
+    await deleteRoom(room.id);
+  }, 120_000);
+
+  it('keeps two rooms apart, and deleting one leaves the other playing', async () => {
+    const a = await createRoom({ name: 'A', startUrl: pages.url('/tone'), width: 1280, height: 720 });
+    const b = await createRoom({ name: 'B', startUrl: pages.url('/tone'), width: 1280, height: 720 });
+    await eventually('both streams', async () => Promise.all([probe(rtmp(a.id)), probe(rtmp(b.id))]), (ps) => ps.every((p) => p.streams.length === 2), 30_000);
+
+    const envOf = (id: string) => readFileSync(`${appliance.roomsDir}/${id}.env`, 'utf8');
+    const displayOf = (id: string) => /ROOM_DISPLAY="(\d+)"/.exec(envOf(id))![1];
+    expect(displayOf(a.id)).not.toBe(displayOf(b.id));
+    // Each room runs as its own dynamic user.
+    const userOf = async (id: string) => (await appliance.exec(['systemctl', 'show', '-p', 'MainPID', '--value', `browser@${id}.service`])).stdout.trim();
+    const uidOf = async (id: string) => (await appliance.exec(['stat', '-c', '%u', `/proc/${await userOf(id)}`])).stdout.trim();
+    const [uidA, uidB] = [await uidOf(a.id), await uidOf(b.id)];
+    expect(uidA).not.toBe('0');
+    expect(uidA).not.toBe(uidB);
+    // Room B's processes cannot reach room A's display (it lives in A's private /tmp).
+    const peek = await appliance.exec(['nsenter', '-t', await userOf(b.id), '-m', 'ls', '/tmp/.X11-unix']);
+    expect(peek.stdout.trim().split(/\s+/)).toEqual([`X${displayOf(b.id)}`]);
+    // Separate sinks: each room's PulseAudio has its own socket in its own runtime directory.
+    expect(existsSync(await appliance.hostPath(`/run/streambox-room/${a.id}/pulse.sock`))).toBe(true);
+    expect(existsSync(await appliance.hostPath(`/run/streambox-room/${b.id}/pulse.sock`))).toBe(true);
+
+    await deleteRoom(a.id);
+    expect(await activeStates(a.id)).not.toContain('active');
+    expect(existsSync(`${appliance.roomsDir}/${a.id}.env`)).toBe(false);
+    await eventually('room A stream gone', () => probe(rtmp(a.id)).then(() => 'playing', () => 'gone'), (v) => v === 'gone', 15_000);
+    expect((await probe(rtmp(b.id))).streams.length).toBe(2);
+    await deleteRoom(b.id);
+  }, 180_000);
+
+  it('brings each member back after kill -9, and the stream plays again within 15 s', async () => {
+    const room = await createRoom({ name: 'crash', startUrl: pages.url('/tone'), width: 1280, height: 720 });
+    await eventually('stream', () => probe(rtmp(room.id)), (p) => p.streams.length === 2, 30_000);
+    for (const member of MEMBERS) {
+      const unit = `${member}@${room.id}.service`;
+      const pid = (await appliance.exec(['systemctl', 'show', '-p', 'MainPID', '--value', unit])).stdout.trim();
+      expect(Number(pid), `${unit} main PID`).toBeGreaterThan(0);
+      await appliance.exec(['kill', '-9', pid]);
+      const killedAt = Date.now();
+      await eventually(`${unit} restarted`, async () => (await appliance.exec(['systemctl', 'show', '-p', 'MainPID', '--value', unit])).stdout.trim(), (p) => p !== pid && p !== '0', 15_000);
+      await eventually(`stream after killing ${member}`, () => probe(rtmp(room.id)), (p) => p.streams.length === 2, Math.max(1000, 15_000 - (Date.now() - killedAt)));
+      console.log(`${member}: stream back ${Date.now() - killedAt} ms after kill -9`);
+      expect(await activeStates(room.id)).toEqual(MEMBERS.map(() => 'active'));
+    }
+    await deleteRoom(room.id);
+  }, 300_000);
+});
