@@ -21,12 +21,17 @@ export interface RoomView {
   vncUrl: string;
   config: RoomRecord['config'] & { hasPassword: boolean };
   status: RoomStatus;
+  /** Who is in the room now: how many participants, and the driver's name. */
+  people: { participants: number; holder: string | null };
   createdAt: string;
 }
 
-export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config): RoomView {
+export function vncUrl(base: URL, roomId: string): string {
+  return `${base.origin.replace(/^http/, 'ws')}/api/rooms/${roomId}/vnc`;
+}
+
+export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config, people: RoomView['people']): RoomView {
   const origin = base.origin;
-  const wsOrigin = origin.replace(/^http/, 'ws');
   return {
     id: room.id,
     name: room.name,
@@ -36,9 +41,10 @@ export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config
       rtmp: `rtmp://${base.hostname}:${config.rtmpPublicPort}/live/${room.id}`,
       web: [{ kind: 'hls', url: `${origin}${config.hlsPathPrefix}/${room.id}.m3u8`, mimeType: 'application/x-mpegURL' }],
     },
-    vncUrl: `${wsOrigin}/api/rooms/${room.id}/vnc`,
+    vncUrl: vncUrl(base, room.id),
     config: { ...room.config, hasPassword: room.passwordHash !== null },
     status,
+    people,
     createdAt: room.createdAt,
   };
 }

@@ -34,6 +34,7 @@ describe('DashboardService: rooms', () => {
     expect(room.stream.web).toEqual([{ kind: 'hls', url: `http://localhost/hls/${room.id}.m3u8`, mimeType: 'application/x-mpegURL' }]);
     expect(room.status.state).toBe('live');
     expect(room.status.desiredState).toBe('running');
+    expect(room.people).toEqual({ participants: 0, holder: null });
     expect(Object.keys(room.status.members)).toEqual(['display', 'audio', 'browser', 'input', 'stream']);
     expect(Date.parse(room.createdAt)).not.toBeNaN();
     expect(runtime.calls).toEqual([`start ${room.id}`]);

@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
 import { joinSchema, roomIdParam, vncTokenSchema } from '../schemas.js';
 import { clientAddress, grantRoomAccess, hasRoomAccess, isAdmin, publicBaseUrl } from '../access.js';
-import { roomView } from '../views.js';
+import { roomView, vncUrl } from '../views.js';
 import { AppError, conflict, forbidden, rateLimited } from '../../errors.js';
 import type { LoginThrottle } from '../../auth/throttle.js';
 
@@ -34,7 +34,7 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     })
     .get('/:id/configuration', validate('param', roomIdParam), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
-      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config));
+      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id)));
     })
     .post('/:id/vnc-token', validate('param', roomIdParam), validate('json', vncTokenSchema), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
@@ -44,6 +44,6 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
       const who = { participantId, isAdmin: isAdmin(ctx, c) };
       if (!ctx.control.mayDrive(room.id, who)) throw forbidden('someone else is in control of this room');
       const { token, expiresAt } = ctx.vncTokens.issue({ roomId: room.id, ...who });
-      return c.json({ token, expiresAt: expiresAt.toISOString(), vncUrl: roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config).vncUrl });
+      return c.json({ token, expiresAt: expiresAt.toISOString(), vncUrl: vncUrl(publicBaseUrl(ctx, c), room.id) });
     });
 }
