@@ -10,26 +10,12 @@ import { promisify } from 'node:util';
 import { bootAppliance, type Appliance } from '../harness/appliance.js';
 import { INPUT_BUTTONS, INPUT_FIELD, startPageServer, type PageServer } from '../support/pageServer.js';
 import { keyEvent, openAuthenticated, pointerEvent } from '../../server/vnc/rfb.js';
+import { eventually } from '../support/eventually.js';
 
 const execFileP = promisify(execFile);
 const PORT = 8800;
 const MEMBERS = ['xvfb', 'pulse', 'browser', 'x11vnc', 'ffmpeg'] as const;
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (ok(v)) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 interface Probe {
   streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string }>;

@@ -2,11 +2,10 @@
  * The appliance for end-to-end tests, booted exactly as an operator boots it: `image/appliance up`
  * (cached root built by provisioning/, systemd-nspawn), with its own state directory.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, requireRoot, type ExecResult } from './container.js';
+import { REPO_ROOT, requireRoot, runCommand, type ExecResult } from './container.js';
 
 const APPLIANCE = join(REPO_ROOT, 'image', 'appliance');
 const SBX = join(REPO_ROOT, 'image', 'container', 'sbx');
@@ -25,30 +24,15 @@ export interface Appliance {
   stop(): Promise<void>;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, echo: boolean): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (echo) process.stderr.write(d);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
 export async function bootAppliance(opts: { port: number; name?: string }): Promise<Appliance> {
   requireRoot();
   const stateDir = await mkdtemp(join(tmpdir(), 'sbx-appliance-'));
   const env = { ...process.env, STREAMBOX_APPLIANCE_DIR: stateDir, STREAMBOX_HTTP_PORT: String(opts.port), STREAMBOX_APPLIANCE_NAME: opts.name ?? `sbx-e2e-${process.pid}` };
   const stop = async () => {
-    await run(APPLIANCE, ['down'], env, false);
+    await runCommand(APPLIANCE, ['down'], { env });
     await rm(stateDir, { recursive: true, force: true });
   };
-  const up = await run(APPLIANCE, ['up'], env, true);
+  const up = await runCommand(APPLIANCE, ['up'], { env, echo: true });
   if (up.code !== 0) {
     const console = await readFile(join(stateDir, 'console.log'), 'utf8').catch(() => '');
     await stop();
@@ -67,7 +51,7 @@ export async function bootAppliance(opts: { port: number; name?: string }): Prom
       const children = (await readFile(`/proc/${nspawn}/task/${nspawn}/children`, 'utf8')).trim().split(/\s+/);
       return `/proc/${children[0]}/root${guestPath}`;
     },
-    exec: (cmd) => run(SBX, ['exec', stateDir, ...cmd], process.env, false),
+    exec: (cmd) => runCommand(SBX, ['exec', stateDir, ...cmd]),
     async login() {
       const res = await fetch(`${baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: adminPassword }) });
       if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);

@@ -70,8 +70,14 @@ export interface ExecResult {
 
 /** Runs `sbx ARGS...`; never rejects on a non-zero exit. `echo` copies stderr (progress) live. */
 function run(args: string[], echo = false, env = process.env): Promise<ExecResult> {
+  return runCommand(SBX, args, { echo, env });
+}
+
+/** Runs a command; never rejects on a non-zero exit. `echo` copies its stderr (progress) live. */
+export function runCommand(cmd: string, args: string[], opts: { echo?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+  const { echo = false, env = process.env } = opts;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(SBX, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -18,24 +18,10 @@ import { makeTestApp, json } from '../support/testApp.js';
 import { RoomsService } from '../../server/rooms/service.js';
 import { RoomStore } from '../../server/store/roomStore.js';
 import { openDb } from '../../server/store/db.js';
+import { eventually } from '../support/eventually.js';
 
 const FIXTURE_UNITS = join(import.meta.dirname, 'fixtures', 'units');
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms; last value ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`);
-}
 
 function spec(startUrl = 'https://example.org/?q="quoted"&v=$HOME'): RoomSpec {
   return { id: newRoomId(), display: 10, width: 1280, height: 720, fps: 30, videoBitrateKbps: 2000, startUrl, vncPassword: 'secret12' };
