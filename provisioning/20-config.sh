@@ -1,0 +1,52 @@
+#!/bin/sh
+# Step 20: /etc/streambox: the admin service's settings file and the rooms directory.
+# streambox.env is written once; later runs keep the operator's values and only append
+# settings that are missing from it.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+http_port=${STREAMBOX_HTTP_PORT:-80}
+case $http_port in
+    ''|*[!0-9]*) die "STREAMBOX_HTTP_PORT must be a port number, got '$http_port'" ;;
+esac
+if [ "$http_port" -lt 1 ] || [ "$http_port" -gt 65535 ]; then
+    die "STREAMBOX_HTTP_PORT out of range: $http_port"
+fi
+
+install -d -m 0755 -o root -g root "$STREAMBOX_ETC"
+# Per-room ID.env and ID.vncpass (secret), written by the admin service (root).
+install -d -m 0700 -o root -g root "$STREAMBOX_ETC/rooms"
+
+defaults="STREAMBOX_ADMIN_LISTEN=127.0.0.1:8080
+STREAMBOX_DATA_DIR=/var/lib/streambox
+STREAMBOX_ROOMS_ENV_DIR=$STREAMBOX_ETC/rooms
+STREAMBOX_HLS_PATH_PREFIX=/hls
+STREAMBOX_RTMP_PORT=1935
+STREAMBOX_HTTP_PORT=$http_port
+NODE_ENV=production"
+
+if [ ! -e "$STREAMBOX_ENV_FILE" ]; then
+    tmp=$(mktemp "$STREAMBOX_ENV_FILE.XXXXXX")
+    {
+        echo "# Streambox settings (systemd EnvironmentFile syntax), read by streambox-admin.service."
+        echo "# Written once by provisioning; re-running it keeps your edits."
+        echo "# After changing STREAMBOX_HTTP_PORT, STREAMBOX_RTMP_PORT, STREAMBOX_ADMIN_LISTEN or"
+        echo "# STREAMBOX_HLS_PATH_PREFIX, run provisioning/40-nginx.sh again to update nginx."
+        echo "$defaults"
+    } >"$tmp"
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$STREAMBOX_ENV_FILE"
+    log "wrote $STREAMBOX_ENV_FILE"
+else
+    echo "$defaults" | while IFS= read -r line; do
+        key=${line%%=*}
+        if ! grep -q "^[[:space:]]*$key=" "$STREAMBOX_ENV_FILE"; then
+            printf '%s\n' "$line" >>"$STREAMBOX_ENV_FILE"
+            log "added missing $key to $STREAMBOX_ENV_FILE"
+        fi
+    done
+    log "$STREAMBOX_ENV_FILE exists: kept"
+    if [ -n "${STREAMBOX_HTTP_PORT:-}" ] && [ "$(env_file_get STREAMBOX_HTTP_PORT)" != "$STREAMBOX_HTTP_PORT" ]; then
+        log "warning: STREAMBOX_HTTP_PORT=$STREAMBOX_HTTP_PORT differs from $STREAMBOX_ENV_FILE ($(env_file_get STREAMBOX_HTTP_PORT)); nginx will use $STREAMBOX_HTTP_PORT"
+    fi
+fi
