@@ -156,12 +156,13 @@ describe('the appliance, end to end', () => {
     const [uidA, uidB] = [await uidOf(a.id), await uidOf(b.id)];
     expect(uidA).not.toBe('0');
     expect(uidA).not.toBe(uidB);
-    // Room B's processes cannot reach room A's display (it lives in A's private /tmp).
-    const peek = await appliance.exec(['nsenter', '-t', await userOf(b.id), '-m', 'ls', '/tmp/.X11-unix']);
-    expect(peek.stdout.trim().split(/\s+/)).toEqual([`X${displayOf(b.id)}`]);
-    // Separate sinks: each room's PulseAudio has its own socket in its own runtime directory.
-    expect(existsSync(await appliance.hostPath(`/run/streambox-room/${a.id}/pulse.sock`))).toBe(true);
-    expect(existsSync(await appliance.hostPath(`/run/streambox-room/${b.id}/pulse.sock`))).toBe(true);
+    // Each room's display and sink sockets live in its own private /tmp: room B sees only its own.
+    const tmpOf = async (id: string) => (await appliance.exec(['nsenter', '-t', await userOf(id), '-m', 'sh', '-c', 'ls /tmp/.X11-unix; ls /tmp | grep pulse.sock'])).stdout.trim().split(/\s+/);
+    expect(await tmpOf(b.id)).toEqual([`X${displayOf(b.id)}`, 'pulse.sock']);
+    expect(await tmpOf(a.id)).toEqual([`X${displayOf(a.id)}`, 'pulse.sock']);
+    // Separate browser profiles: each Chromium's --user-data-dir is in its room's private /tmp.
+    const cmdline = async (id: string) => (await appliance.exec(['cat', `/proc/${await userOf(id)}/cmdline`])).stdout;
+    expect(await cmdline(a.id)).toContain('--user-data-dir=/tmp/chromium');
 
     await deleteRoom(a.id);
     expect(await activeStates(a.id)).not.toContain('active');

@@ -41,7 +41,19 @@ export class SystemdRuntime implements RoomRuntime {
 
   async start(spec: RoomSpec): Promise<void> {
     await writeRoomFiles(this.opts.envDir, spec, this.opts.rtmpUrlBase);
+    // A member that hit its start limit stays failed until reset; a new start means try again.
+    await Promise.all(MEMBER_ROLES.map((role) => this.resetFailed(memberUnit(role, spec.id))));
     await this.job('StartUnit', groupUnit(spec.id));
+  }
+
+  private async resetFailed(unit: string): Promise<void> {
+    const bus = await this.bus();
+    try {
+      await bus.call(MANAGER_PATH, I_MANAGER, 'ResetFailedUnit', 's', [unit]);
+    } catch (err) {
+      if (err instanceof BusCallError && err.dbusName === 'org.freedesktop.systemd1.NoSuchUnit') return; // never loaded: nothing to reset
+      throw this.unavailable(err);
+    }
   }
 
   async stop(roomId: string): Promise<void> {
