@@ -1,5 +1,6 @@
 /** Configuration from the environment (the appliance sets it in /etc/streambox/streambox.env). */
-import { join, resolve, dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Config {
@@ -26,8 +27,15 @@ export interface Config {
   webDir: string;
 }
 
-/** web/dist next to the service: <repo>/web/dist in a checkout, /opt/streambox/web/dist installed. */
-const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+/** The directory holding package.json: the checkout, or /opt/streambox when installed. */
+function appRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** web/dist of the app: <repo>/web/dist in a checkout, /opt/streambox/web/dist installed. */
+const DEFAULT_WEB_DIR = join(appRoot(), 'web', 'dist');
 
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
