@@ -1,0 +1,137 @@
+/** The "New room" dialog (POST /api/rooms). Server errors appear beside the field they name. */
+import { api, ApiError } from '../shared/api.js';
+import { openDialog } from '../shared/dialog.js';
+import { h } from '../shared/dom.js';
+import { icon } from '../shared/icons.js';
+import type { Room } from '../shared/types.js';
+
+const RESOLUTIONS = [
+  { id: '1080', label: '1080p', detail: '1920 × 1080', width: 1920, height: 1080 },
+  { id: '720', label: '720p', detail: '1280 × 720', width: 1280, height: 720 },
+  { id: 'custom', label: 'Custom', detail: '', width: 0, height: 0 },
+] as const;
+
+type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password';
+
+export function openNewRoomDialog(onCreated: (room: Room) => void): void {
+  const msgs = new Map<FieldName, { msg: HTMLElement; hint: string | null; input: HTMLElement }>();
+  const describe = (name: FieldName, input: HTMLElement, hint: string | null) => {
+    const msg = h('div', { id: `nr-${name}-msg`, class: 'field-msg' }, hint ? h('p', { class: 'hint' }, hint) : null);
+    input.setAttribute('aria-describedby', msg.id);
+    msgs.set(name, { msg, hint, input });
+    return msg;
+  };
+
+  const name = h('input', { class: 'input', id: 'nr-name', name: 'name', maxlength: 80, autocomplete: 'off', placeholder: 'Movie night' });
+  const startUrl = h('input', { class: 'input', id: 'nr-startUrl', name: 'startUrl', type: 'url', inputmode: 'url', autocomplete: 'url', spellcheck: false, placeholder: 'https://example.org' });
+  const width = h('input', { class: 'input', id: 'nr-width', name: 'width', type: 'number', inputmode: 'numeric', min: 320, max: 3840, step: 2, value: '1600' });
+  const height = h('input', { class: 'input', id: 'nr-height', name: 'height', type: 'number', inputmode: 'numeric', min: 240, max: 2160, step: 2, value: '900' });
+  const fps = h('input', { class: 'input input-narrow', id: 'nr-fps', name: 'fps', type: 'number', inputmode: 'numeric', min: 1, max: 60, value: '30' });
+  const password = h('input', { class: 'input', id: 'nr-password', name: 'password', type: 'password', autocomplete: 'new-password', placeholder: 'Leave empty for an open room' });
+
+  const radios = RESOLUTIONS.map((r, i) =>
+    h('label', null, h('input', { type: 'radio', name: 'resolution', value: r.id, checked: i === 0 }), h('span', null, r.label), r.detail ? h('small', null, r.detail) : null),
+  );
+  const customRow = h(
+    'div',
+    { class: 'custom-size', hidden: true },
+    h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-width' }, 'Width'), width, describe('width', width, null)),
+    h('span', { class: 'times', 'aria-hidden': 'true' }, '×'),
+    h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-height' }, 'Height'), height, describe('height', height, null)),
+  );
+  const resolutionGroup = h('fieldset', { class: 'segmented', id: 'nr-resolution' }, h('legend', { class: 'label' }, 'Resolution'), ...radios);
+  const selected = () => (resolutionGroup.querySelector<HTMLInputElement>('input:checked')?.value ?? '1080') as (typeof RESOLUTIONS)[number]['id'];
+  resolutionGroup.addEventListener('change', () => {
+    customRow.hidden = selected() !== 'custom';
+    if (!customRow.hidden) width.focus();
+  });
+
+  const formError = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', form: 'new-room-form' }, 'Create room');
+
+  const clearErrors = () => {
+    formError.hidden = true;
+    for (const { msg, hint, input } of msgs.values()) {
+      input.removeAttribute('aria-invalid');
+      msg.replaceChildren(hint ? h('p', { class: 'hint' }, hint) : '');
+    }
+  };
+  const showFieldError = (field: FieldName, text: string) => {
+    const entry = msgs.get(field);
+    if (!entry) return false;
+    entry.input.setAttribute('aria-invalid', 'true');
+    entry.msg.replaceChildren(h('p', { class: 'field-error' }, icon('alert', 14), h('span', null, text)));
+    if (field === 'width' || field === 'height') {
+      resolutionGroup.querySelector<HTMLInputElement>('input[value="custom"]')!.checked = true;
+      customRow.hidden = false;
+    }
+    entry.input.focus();
+    return true;
+  };
+
+  const body = (): Record<string, unknown> => {
+    const res = RESOLUTIONS.find((r) => r.id === selected())!;
+    const out: Record<string, unknown> = {
+      name: name.value,
+      startUrl: startUrl.value.trim(),
+      width: res.id === 'custom' ? Number(width.value) : res.width,
+      height: res.id === 'custom' ? Number(height.value) : res.height,
+      fps: fps.value === '' ? 30 : Number(fps.value),
+    };
+    if (password.value) out.password = password.value;
+    return out;
+  };
+
+  const form = h(
+    'form',
+    {
+      id: 'new-room-form',
+      class: 'new-room-form',
+      novalidate: true,
+      onsubmit: async (ev: Event) => {
+        ev.preventDefault();
+        clearErrors();
+        submit.disabled = true;
+        submit.replaceChildren(h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Creating…');
+        try {
+          const room = await api<Room>('POST', '/api/rooms', body());
+          dlg.close();
+          onCreated(room);
+        } catch (err) {
+          const e = err as ApiError;
+          let text = e.fieldMessage;
+          if (e.field === 'startUrl' && /absolute/i.test(text)) text += ', with http:// or https://, e.g. https://example.org';
+          if (!(e.field && showFieldError(e.field as FieldName, text))) {
+            formError.hidden = false;
+            formError.replaceChildren(icon('alert', 16), h('span', null, e.status === 503 ? 'systemd could not be reached. Nothing was lost; try again in a moment.' : e.message));
+          }
+        } finally {
+          submit.disabled = false;
+          submit.textContent = 'Create room';
+        }
+      },
+    },
+    h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-name' }, 'Name'), name, describe('name', name, 'Shown on the dashboard and to everyone in the room.')),
+    h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-startUrl' }, 'Start page'), startUrl, describe('startUrl', startUrl, 'The browser opens this page when the room starts.')),
+    h('div', { class: 'field' }, resolutionGroup, customRow),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { class: 'label', for: 'nr-fps' }, 'Frame rate ', h('span', { class: 'optional' }, '(frames per second)')),
+      fps,
+      describe('fps', fps, '30 suits most pages; 60 for games and fast motion, at twice the bandwidth.'),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { class: 'label', for: 'nr-password' }, 'Password ', h('span', { class: 'optional' }, '(optional)')),
+      password,
+      describe('password', password, 'Participants type it once. Without one, anyone with the link can join; links are unguessable.'),
+    ),
+    formError,
+  );
+  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  const dlg = openDialog({ title: 'New room', body: [form], actions: [cancel, submit], className: 'dialog-wide' });
+  cancel.addEventListener('click', () => dlg.close());
+  name.focus();
+}

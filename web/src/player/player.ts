@@ -1,0 +1,244 @@
+/**
+ * The live player: picks a source through the driver seam (source.ts), keeps it playing (retries
+ * while the room starts, re-attaches after stalls), handles autoplay rules and reports stats.
+ * It knows <video> elements, never a streaming protocol.
+ */
+import type { PlaybackSource } from '../shared/types.js';
+import { chooseSource, type PlaybackSession } from './source.js';
+
+export type PlayerState =
+  /** Nothing loaded. */
+  | 'idle'
+  /** Loading, or retrying because the stream is not there yet (room starting). */
+  | 'waiting'
+  | 'playing'
+  /** It was playing and stopped moving: reconnecting the path. */
+  | 'stalled'
+  /** The browser refused to start playback without a gesture, even muted. */
+  | 'blocked'
+  /** No source this browser can play. */
+  | 'unsupported';
+
+export interface PlayerStats {
+  path: string | null;
+  width: number;
+  height: number;
+  /** Frames per second actually shown, measured over the last seconds. */
+  fps: number | null;
+  delayMs: number | null;
+  droppedFrames: number | null;
+}
+
+export interface PlayerOptions {
+  muted: boolean;
+  preview?: boolean;
+  onState?(state: PlayerState): void;
+  /** The picture's intrinsic size became known or changed. */
+  onMediaSize?(width: number, height: number): void;
+  /** Sound was wanted but the browser only allowed muted playback. */
+  onAutoplayMuted?(): void;
+}
+
+const STALL_AFTER_MS = 5000;
+const FIRST_PICTURE_WITHIN_MS = 12_000;
+
+export class Player {
+  private session: PlaybackSession | null = null;
+  private sources: readonly PlaybackSource[] = [];
+  private state: PlayerState = 'idle';
+  private watchdog: number | null = null;
+  private retryTimer: number | null = null;
+  private attempts = 0;
+  private attachedAt = 0;
+  private lastTime = -1;
+  private lastProgressAt = 0;
+  private fpsSample: { at: number; frames: number } | null = null;
+  private fps: number | null = null;
+  private wantMuted: boolean;
+  private volumeLevel = 1;
+
+  constructor(
+    private readonly host: HTMLElement,
+    private readonly opts: PlayerOptions,
+  ) {
+    this.wantMuted = opts.muted;
+  }
+
+  get current(): PlayerState {
+    return this.state;
+  }
+
+  get video(): HTMLVideoElement | null {
+    return this.session?.video ?? null;
+  }
+
+  get muted(): boolean {
+    return this.wantMuted;
+  }
+
+  get volume(): number {
+    return this.volumeLevel;
+  }
+
+  /** Starts playing these sources (the room's `stream.web`), replacing whatever played. */
+  load(sources: readonly PlaybackSource[]): void {
+    this.sources = sources;
+    this.attempts = 0;
+    this.attach();
+  }
+
+  stop(): void {
+    this.clearTimers();
+    this.session?.destroy();
+    this.session = null;
+    this.setState('idle');
+  }
+
+  setMuted(muted: boolean): void {
+    this.wantMuted = muted;
+    const v = this.video;
+    if (!v) return;
+    v.muted = muted;
+    if (!muted && v.volume === 0) v.volume = this.volumeLevel = 1;
+    if (v.paused) void this.tryPlay();
+  }
+
+  /** The level only; muting is separate (a muted player keeps its level for unmute). */
+  setVolume(level: number): void {
+    this.volumeLevel = Math.min(1, Math.max(0, level));
+    const v = this.video;
+    if (v) v.volume = this.volumeLevel;
+  }
+
+  /** Call from a user gesture when playback was blocked. */
+  resume(): void {
+    void this.tryPlay();
+  }
+
+  stats(): PlayerStats {
+    const v = this.video;
+    const quality = v && typeof v.getVideoPlaybackQuality === 'function' ? v.getVideoPlaybackQuality() : null;
+    return {
+      path: this.session?.kind ?? null,
+      width: v?.videoWidth ?? 0,
+      height: v?.videoHeight ?? 0,
+      fps: this.fps,
+      delayMs: this.session?.delayMs() ?? null,
+      droppedFrames: quality ? quality.droppedVideoFrames : null,
+    };
+  }
+
+  private attach(): void {
+    this.clearTimers();
+    this.session?.destroy();
+    this.session = null;
+    const chosen = chooseSource(this.sources);
+    if (!chosen) {
+      this.setState('unsupported');
+      return;
+    }
+    this.setState(this.state === 'playing' || this.state === 'stalled' ? 'stalled' : 'waiting');
+    const session = chosen.driver.attach(this.host, chosen.source, {
+      muted: this.wantMuted,
+      preview: this.opts.preview ?? false,
+      onFatal: () => {
+        if (this.session === session) this.retrySoon();
+      },
+    });
+    this.session = session;
+    const v = session.video;
+    v.volume = this.volumeLevel;
+    this.attachedAt = performance.now();
+    this.lastTime = -1;
+    this.lastProgressAt = 0;
+    this.fpsSample = null;
+    this.fps = null;
+    const reportSize = () => {
+      if (v.videoWidth && v.videoHeight) this.opts.onMediaSize?.(v.videoWidth, v.videoHeight);
+    };
+    v.addEventListener('loadedmetadata', reportSize);
+    v.addEventListener('resize', reportSize);
+    v.addEventListener('canplay', () => void this.tryPlay(), { once: true });
+    void this.tryPlay();
+    this.watchdog = window.setInterval(() => this.check(), 1000);
+  }
+
+  private async tryPlay(): Promise<void> {
+    const v = this.video;
+    if (!v) return;
+    v.muted = this.wantMuted;
+    try {
+      await v.play();
+      if (this.state === 'blocked') this.setState('waiting');
+    } catch (err) {
+      if ((err as DOMException)?.name !== 'NotAllowedError' || v !== this.video) return; // not loaded yet: canplay retries
+      if (!v.muted) {
+        // Sound needs a gesture here: play silently and let the page offer "Tap to unmute".
+        this.wantMuted = true;
+        v.muted = true;
+        this.opts.onAutoplayMuted?.();
+        try {
+          await v.play();
+          return;
+        } catch {
+          // fall through
+        }
+      }
+      this.setState('blocked');
+    }
+  }
+
+  private check(): void {
+    const v = this.video;
+    if (!v) return;
+    const now = performance.now();
+    if (v.currentTime !== this.lastTime && !v.paused && v.readyState >= 2) {
+      this.lastTime = v.currentTime;
+      this.lastProgressAt = now;
+      this.attempts = 0;
+      if (this.state !== 'playing') this.setState('playing');
+    }
+    this.measureFps(v, now);
+    if (this.state === 'blocked') return;
+    if (this.state === 'playing' && now - this.lastProgressAt > STALL_AFTER_MS) {
+      this.setState('stalled');
+      this.retrySoon(0);
+    } else if (this.state !== 'playing' && this.lastProgressAt === 0 && now - this.attachedAt > FIRST_PICTURE_WITHIN_MS) {
+      this.retrySoon(0);
+    }
+  }
+
+  private measureFps(v: HTMLVideoElement, now: number): void {
+    const frames = typeof v.getVideoPlaybackQuality === 'function' ? v.getVideoPlaybackQuality().totalVideoFrames : null;
+    if (frames === null) return;
+    if (this.fpsSample && now - this.fpsSample.at >= 2000) {
+      this.fps = Math.round(((frames - this.fpsSample.frames) * 1000) / (now - this.fpsSample.at));
+      this.fpsSample = { at: now, frames };
+    } else if (!this.fpsSample) {
+      this.fpsSample = { at: now, frames };
+    }
+  }
+
+  private retrySoon(delayMs?: number): void {
+    if (this.retryTimer !== null) return;
+    const wait = delayMs ?? Math.min(5000, 800 * 2 ** this.attempts);
+    this.attempts++;
+    if (this.state === 'playing') this.setState('stalled');
+    this.retryTimer = window.setTimeout(() => {
+      this.retryTimer = null;
+      this.attach();
+    }, wait);
+  }
+
+  private clearTimers(): void {
+    if (this.watchdog !== null) window.clearInterval(this.watchdog);
+    if (this.retryTimer !== null) window.clearTimeout(this.retryTimer);
+    this.watchdog = this.retryTimer = null;
+  }
+
+  private setState(state: PlayerState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.opts.onState?.(state);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The room channel: one WebSocket per participant (protocol in server/presence/hub.ts).
+ * Reconnects with backoff when it drops; every new connection is a new participant identity
+ * (a fresh welcome), so callers reset what they knew about themselves on 'welcome'.
+ */
+export interface Me {
+  id: string;
+  key: string;
+  name: string;
+  isAdmin: boolean;
+}
+
+export interface Participant {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+}
+
+export type ServerMessage =
+  | { type: 'welcome'; you: Me }
+  | { type: 'state'; holder: string | null; requests: string[]; participants: Participant[] }
+  | { type: 'cursor'; id: string; x: number; y: number }
+  | { type: 'idle-warning'; msLeft: number }
+  | { type: 'room'; state: string }
+  | { type: 'error'; code: string; message: string };
+
+export type ClientMessage =
+  | { type: 'request' | 'cancel' | 'release' | 'take' | 'activity' }
+  | { type: 'pass' | 'decline'; to: string }
+  | { type: 'cursor'; x: number; y: number }
+  | { type: 'rename'; name: string };
+
+export type ChannelStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface ChannelHooks {
+  onMessage(msg: ServerMessage): void;
+  onStatus(status: ChannelStatus, info: { attempt: number; retryInMs?: number }): void;
+  /** The server closed it for good: 'deleted' (4004), or 'refused' (upgrade refused repeatedly). */
+  onEnd(reason: 'deleted' | 'refused'): void;
+}
+
+export const CLOSE_ROOM_DELETED = 4004;
+
+export class RoomChannel {
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private timer: number | null = null;
+  private closedByUs = false;
+  private everOpened = false;
+  private failuresBeforeOpen = 0;
+
+  constructor(
+    private readonly roomId: string,
+    private name: string,
+    private readonly hooks: ChannelHooks,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  connect(): void {
+    this.closedByUs = false;
+    this.open();
+  }
+
+  send(msg: ClientMessage): boolean {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** The name to use on the next (re)connection, after a rename. */
+  setName(name: string): void {
+    this.name = name;
+  }
+
+  /** Reconnect now (e.g. the user pressed "retry" or the page became visible). */
+  retryNow(): void {
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    if (this.timer !== null) window.clearTimeout(this.timer);
+    this.timer = null;
+    this.open();
+  }
+
+  close(): void {
+    this.closedByUs = true;
+    if (this.timer !== null) window.clearTimeout(this.timer);
+    this.timer = null;
+    this.ws?.close(1000, 'leaving');
+    this.ws = null;
+    this.hooks.onStatus('closed', { attempt: this.attempt });
+  }
+
+  private open(): void {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const url = `${proto}//${location.host}/api/rooms/${this.roomId}/events?name=${encodeURIComponent(this.name)}`;
+    this.hooks.onStatus(this.everOpened ? 'reconnecting' : 'connecting', { attempt: this.attempt });
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      this.everOpened = true;
+      this.attempt = 0;
+      this.failuresBeforeOpen = 0;
+      this.hooks.onStatus('open', { attempt: 0 });
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(ev.data) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.hooks.onMessage(msg);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.closedByUs) return;
+      if (ev.code === CLOSE_ROOM_DELETED) {
+        this.closedByUs = true;
+        this.hooks.onEnd('deleted');
+        return;
+      }
+      if (!opened) this.failuresBeforeOpen++;
+      // The upgrade itself keeps failing (404, 401): let the page find out why over HTTP.
+      if (this.failuresBeforeOpen === 3) this.hooks.onEnd('refused');
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    const base = Math.min(10_000, 500 * 2 ** this.attempt);
+    const wait = Math.round(base * (0.75 + Math.random() * 0.5));
+    this.attempt++;
+    this.hooks.onStatus('reconnecting', { attempt: this.attempt, retryInMs: wait });
+    this.timer = window.setTimeout(() => {
+      this.timer = null;
+      this.open();
+    }, wait);
+  }
+}

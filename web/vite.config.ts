@@ -1,0 +1,37 @@
+/**
+ * The web front end: two pages (dashboard at /, room page at /rooms/:id), built to web/dist/.
+ * The admin service serves web/dist: `/` -> index.html, `/rooms/:id` -> room.html, `/assets/*`.
+ * `npm run web:build` builds it; test/support/devServer.ts serves it with a fake runtime.
+ */
+import { defineConfig } from 'vite';
+import { resolve } from 'node:path';
+
+const root = import.meta.dirname;
+
+export default defineConfig({
+  root,
+  base: '/',
+  publicDir: resolve(root, 'public'),
+  build: {
+    outDir: resolve(root, 'dist'),
+    emptyOutDir: true,
+    // noVNC uses top-level await (its WebCodecs probe), so ES2022 is the floor.
+    target: 'es2022',
+    // Every browser that runs ES2022 modules has modulepreload.
+    modulePreload: { polyfill: false },
+    // video.js (with its HLS engine) is most of the weight; it is one cacheable vendor chunk.
+    chunkSizeWarningLimit: 800,
+    rolldownOptions: {
+      input: { index: resolve(root, 'index.html'), room: resolve(root, 'room.html') },
+      output: {
+        codeSplitting: {
+          groups: [
+            { name: 'novnc', test: /node_modules[\\/]@novnc[\\/]/ },
+            { name: 'videojs', test: /node_modules[\\/]/ },
+            { name: 'shared', test: /web[\\/]src[\\/](shared|player)[\\/]/ },
+          ],
+        },
+      },
+    },
+  },
+});
