@@ -1,0 +1,234 @@
+/**
+ * The dashboard and the room page in a real browser (Playwright driving Debian's Chromium) against
+ * the booted appliance: two participants watch one room, control passes between them, and the
+ * driver's clicks and keys land exactly where intended in the room's own browser.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocket as PwWebSocket } from 'playwright-core';
+import { bootAppliance, type Appliance } from '../harness/appliance.js';
+import { REPO_ROOT } from '../harness/container.js';
+import { eventually } from '../support/eventually.js';
+import { INPUT_BUTTONS, INPUT_FIELD, startPageServer, type PageServer } from '../support/pageServer.js';
+
+const PORT = 8800;
+const SHOTS = join(REPO_ROOT, 'test-artifacts', 'screenshots');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
+
+interface Participant {
+  page: Page;
+  context: BrowserContext;
+  /** The room channel's welcome (participant ID and key). */
+  you: () => { id: string; key: string } | null;
+  /** The VNC WebSockets this page opened, in order. */
+  vncSockets: PwWebSocket[];
+}
+
+describe('dashboard and room page in a real browser', () => {
+  let appliance: Appliance;
+  let pages: PageServer;
+  let browser: Browser;
+  let cookie: string;
+  let roomId: string;
+  const tag = `browser-${Date.now()}`;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    pages = await startPageServer();
+    appliance = await bootAppliance({ port: PORT });
+    cookie = await appliance.login();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const res = await fetch(`${appliance.baseUrl}/api/rooms`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name: 'Input room', startUrl: pages.url(`/input?tag=${tag}`) }) });
+    roomId = ((await res.json()) as { id: string }).id;
+    await eventually('the input page to load in the room', async () => pages.reports(tag), (r) => r.some((e) => e.type === 'loaded'), 30_000);
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await appliance?.stop();
+    await pages?.close();
+  }, 120_000);
+
+  async function enter(name: string, viewport: { width: number; height: number }, opts: { isMobile?: boolean } = {}): Promise<Participant> {
+    const context = await browser.newContext({ viewport, ...(opts.isMobile ? { isMobile: true, hasTouch: true } : {}) });
+    await context.addInitScript({ content: `localStorage.setItem('streambox.name', ${JSON.stringify(name)});` });
+    const page = await context.newPage();
+    let you: { id: string; key: string } | null = null;
+    const vncSockets: PwWebSocket[] = [];
+    page.on('websocket', (ws) => {
+      if (ws.url().includes('/vnc')) vncSockets.push(ws);
+      if (ws.url().includes('/events'))
+        ws.on('framereceived', (f) => {
+          try {
+            const msg = JSON.parse(String(f.payload));
+            if (msg.type === 'welcome') you = msg.you;
+          } catch {
+            // not JSON
+          }
+        });
+    });
+    await page.goto(`${appliance.baseUrl}/rooms/${roomId}`);
+    await page.waitForSelector('.bar');
+    return { page, context, you: () => you, vncSockets };
+  }
+
+  /** Waits until the page's video is playing: time advances and frames are decoded. */
+  async function expectPlaying(p: Participant): Promise<void> {
+    await p.page.waitForFunction(() => {
+      const v = document.querySelector('video');
+      return !!v && v.readyState >= 2 && v.currentTime > 0;
+    }, null, { timeout: 30_000 });
+    const t0 = await p.page.evaluate(() => document.querySelector('video')!.currentTime);
+    await p.page.waitForFunction((t) => document.querySelector('video')!.currentTime > t + 0.5, t0, { timeout: 10_000 });
+  }
+
+  /** Where a point of the room's 1920x1080 screen is on this page: the video's content rect. */
+  async function onScreen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+    const rect = await page.evaluate(() => {
+      const v = document.querySelector('video')!;
+      const r = v.getBoundingClientRect();
+      const scale = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+      const w = v.videoWidth * scale;
+      const h = v.videoHeight * scale;
+      return { left: r.left + (r.width - w) / 2, top: r.top + (r.height - h) / 2, width: w, height: h };
+    });
+    return { x: rect.left + (x / 1920) * rect.width, y: rect.top + (y / 1080) * rect.height };
+  }
+
+  const clicksOn = (id: string) => pages.reports(tag).filter((e) => e.type === 'click' && e.id === id).length;
+  const lastText = () => pages.reports(tag).filter((e) => e.type === 'text').pop()?.value as string | undefined;
+
+  let alice: Participant;
+  let bob: Participant;
+
+  it('two participants see playing video; the first in drives', async () => {
+    alice = await enter('Alice', { width: 1366, height: 768 });
+    await alice.page.waitForSelector('.room-app.driving.input-on', { timeout: 20_000 });
+    bob = await enter('Bob', { width: 1280, height: 720 });
+    await bob.page.waitForSelector('.control-btn');
+    await Promise.all([expectPlaying(alice), expectPlaying(bob)]);
+    expect(await bob.page.evaluate(() => document.querySelector('.room-app.driving'))).toBeNull();
+    expect(await bob.page.textContent('.control-status')).toContain('Alice');
+    await alice.page.screenshot({ path: join(SHOTS, 'e2e-room-driver-1366.png') });
+    await bob.page.screenshot({ path: join(SHOTS, 'e2e-room-viewer-1280.png') });
+  }, 120_000);
+
+  it("the driver's clicks land on the session's buttons at three window sizes, including a portrait phone", async () => {
+    for (const [i, viewport] of [{ width: 1366, height: 768 }, { width: 1000, height: 900 }, { width: 390, height: 844 }].entries()) {
+      await alice.page.setViewportSize(viewport);
+      await alice.page.waitForTimeout(300); // layout settles (the content rect follows resize events)
+      const b = INPUT_BUTTONS[i]!;
+      const before = clicksOn(b.id);
+      const at = await onScreen(alice.page, b.left + b.width / 2, b.top + b.height / 2);
+      await alice.page.mouse.click(at.x, at.y);
+      await eventually(`click on ${b.id} at ${viewport.width}x${viewport.height}`, async () => clicksOn(b.id), (n) => n > before, 10_000);
+      const click = pages.reports(tag).filter((e) => e.type === 'click' && e.id === b.id).pop()!;
+      // The session saw the click near the button's centre (one CSS pixel here is up to 5 session pixels).
+      expect(Math.abs(Number(click.x) - (b.left + b.width / 2))).toBeLessThanOrEqual(8);
+      expect(Math.abs(Number(click.y) - (b.top + b.height / 2))).toBeLessThanOrEqual(8);
+      if (viewport.width === 390) await alice.page.screenshot({ path: join(SHOTS, 'e2e-room-driver-phone.png') });
+    }
+    await alice.page.setViewportSize({ width: 1366, height: 768 });
+  }, 120_000);
+
+  it("the driver's typing reaches the session's text field", async () => {
+    await alice.page.waitForTimeout(300);
+    const field = await onScreen(alice.page, INPUT_FIELD.left + 40, INPUT_FIELD.top + INPUT_FIELD.height / 2);
+    await alice.page.mouse.click(field.x, field.y);
+    await alice.page.keyboard.type('Hi Bob');
+    await eventually('typed text in the session', async () => lastText(), (v) => v?.endsWith('Hi Bob') ?? false, 10_000);
+  }, 60_000);
+
+  it("a viewer's clicks and keys have no effect, also with a stale or stolen VNC token", async () => {
+    const textBefore = lastText();
+    const b2 = INPUT_BUTTONS[1]!;
+    const before = clicksOn(b2.id);
+    const at = await onScreen(bob.page, b2.left + b2.width / 2, b2.top + b2.height / 2);
+    await bob.page.mouse.click(at.x, at.y);
+    await bob.page.keyboard.type('zzz');
+    // Bob asks for a token with his own identity: refused, he does not drive.
+    const you = bob.you()!;
+    const status = await bob.page.evaluate(
+      async ({ id, key, room }) => (await fetch(`/api/rooms/${room}/vnc-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ participantId: id, participantKey: key }) })).status,
+      { id: you.id, key: you.key, room: roomId },
+    );
+    expect(status).toBe(403);
+    // Bob replays the VNC URL (with its token) that Alice's page used: the server refuses it.
+    const stolen = alice.vncSockets.at(-1)!.url();
+    expect(stolen).toMatch(/\/vnc\?token=/);
+    const outcome = await bob.page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('refused');
+          setTimeout(() => resolve('timeout'), 5000);
+        }),
+      stolen,
+    );
+    expect(outcome).toBe('refused');
+    await bob.page.waitForTimeout(1500);
+    expect(clicksOn(b2.id)).toBe(before);
+    expect(lastText()).toBe(textBefore);
+  }, 60_000);
+
+  it('Bob requests control, Alice passes it: Bob drives and the server closes Alice\'s VNC connection', async () => {
+    const aliceVnc = alice.vncSockets.at(-1)!;
+    const aliceVncClosed = new Promise<void>((r) => (aliceVnc.isClosed() ? r() : aliceVnc.on('close', () => r())));
+    await bob.page.click('.control-btn');
+    await alice.page.waitForSelector('.request-card');
+    expect(await alice.page.textContent('.request-card')).toContain('Bob');
+    await alice.page.click('.request-card .btn-primary');
+    await bob.page.waitForSelector('.room-app.driving.input-on', { timeout: 20_000 });
+    await aliceVncClosed;
+    await alice.page.waitForFunction(() => !document.querySelector('.room-app.driving'));
+    // Bob's clicks now land.
+    await bob.page.waitForTimeout(300);
+    const b3 = INPUT_BUTTONS[2]!;
+    const before = clicksOn(b3.id);
+    const at = await onScreen(bob.page, b3.left + b3.width / 2, b3.top + b3.height / 2);
+    await bob.page.mouse.click(at.x, at.y);
+    await eventually("Bob's click", async () => clicksOn(b3.id), (n) => n > before, 10_000);
+  }, 90_000);
+
+  it('the driver closing the tab releases control, and the next participant can take it', async () => {
+    await bob.context.close();
+    await alice.page.waitForFunction(() => document.querySelector('.control-status')?.textContent?.includes('Nobody is driving'), null, { timeout: 15_000 });
+    await alice.page.click('.control-btn');
+    await alice.page.waitForSelector('.room-app.driving.input-on', { timeout: 20_000 });
+    await alice.context.close();
+  }, 60_000);
+
+  it('the dashboard creates and deletes a room end to end', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(`${appliance.baseUrl}/`);
+    await page.fill('#password', appliance.adminPassword);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.page-head');
+    await page.screenshot({ path: join(SHOTS, 'e2e-dashboard-1366.png') });
+    await page.getByRole('button', { name: /new room/i }).first().click();
+    await page.fill('#nr-name', 'From the dashboard');
+    await page.fill('#nr-startUrl', pages.url('/tone'));
+    await page.click('button[form=new-room-form]');
+    const row = page.locator('.room', { hasText: 'From the dashboard' });
+    await row.waitFor({ timeout: 30_000 });
+    await row.locator('[data-state="live"]').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'e2e-dashboard-live-1366.png') });
+    const id = await row.getAttribute('data-id');
+    expect(id).toMatch(/^[a-z2-7]{24}$/);
+    expect((await appliance.exec(['systemctl', 'is-active', `room@${id}.target`])).stdout.trim()).toBe('active');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SHOTS, 'e2e-dashboard-phone.png') });
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await row.getByRole('button', { name: 'Delete From the dashboard' }).click();
+    await page.getByRole('button', { name: 'Delete room' }).click();
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
+    const gone = await fetch(`${appliance.baseUrl}/api/rooms/${id}`, { headers: { cookie } });
+    expect(gone.status).toBe(404);
+    expect((await appliance.exec(['systemctl', 'is-active', `room@${id}.target`])).stdout.trim()).not.toBe('active');
+    await context.close();
+  }, 120_000);
+});
