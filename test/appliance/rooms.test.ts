@@ -137,7 +137,8 @@ describe('the appliance, end to end', () => {
       send(keyEvent(keysym, true), keyEvent(keysym, false));
       if (shift) send(keyEvent(0xffe1, false));
     }
-    await eventually('typed text', async () => pages.reports(tag).filter((e) => e.type === 'text').pop()?.value, (v) => v === 'Hello streambox', 10_000);
+    // Reports are separate fetches and may arrive out of order: look for the full text among them.
+    await eventually('typed text', async () => pages.reports(tag).filter((e) => e.type === 'text').map((e) => e.value), (vs) => vs.includes('Hello streambox'), 10_000);
     socket.destroy();
     await deleteRoom(room.id);
   }, 120_000);

@@ -1,0 +1,276 @@
+/**
+ * The VM image, built and booted for real: `packer validate`, then `packer build` of the offline
+ * `local` source (Debian 12's packer 1.6.6 here, under software emulation), then a boot of the
+ * qcow2 it produced, as an operator would boot it: QEMU, its own bootloader, user-mode
+ * networking with forwarded ports. The boot must reach `running`, serve the dashboard, show the
+ * admin password on the serial console, start a room, keep it across a reboot, and power off on
+ * the ACPI button. Streaming quality is not judged under emulation.
+ *
+ * Long: the first run builds the base disk (debootstrap, ~5-10 min), every run a Packer build
+ * (~5 min under TCG) and a boot (~2-4 min under TCG). Artifacts of a failure land in
+ * test-artifacts/vm/ (Packer's logs, the build machine's and the test VM's serial consoles).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { REPO_ROOT, cacheDir } from '../harness/container.js';
+import { bootVm, requireVmTools, type Vm } from '../harness/vm.js';
+
+const BUILD_SH = join(REPO_ROOT, 'image', 'vm', 'build.sh');
+const VM_DIR = join(cacheDir(), 'vm');
+const OUTPUT = join(VM_DIR, 'output', 'local');
+const IMAGE = join(OUTPUT, 'streambox.qcow2');
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'vm');
+
+// Time limits (TCG on a shared 2-core machine; KVM is many times faster).
+const MIN = 60_000;
+const BUILD_LIMIT = 60 * MIN; // includes a first base disk build
+const BOOT_LIMIT = 10 * MIN; // power on to `running`
+const ROOM_LIMIT = 8 * MIN; // room@ID.target active (Chromium under emulation is slow)
+
+/** Runs a command, echoing its output live; resolves with its exit code and output. */
+function runLive(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const onData = (d: string) => {
+      output += d;
+      process.stderr.write(d);
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 128, output }));
+  });
+}
+
+function keepArtifacts(files: string[]): string[] {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const kept: string[] = [];
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    const dest = join(ARTIFACTS, basename(f));
+    copyFileSync(f, dest);
+    kept.push(dest);
+  }
+  return kept;
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+/** The value of KEY in a KEY=VALUE file. */
+function envValue(file: string, key: string): string | undefined {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${key}=`));
+  return line?.slice(key.length + 1);
+}
+
+interface RoomView {
+  id: string;
+  status: { state: string; members: Record<string, { unit?: string; activeState?: string; state?: string }> };
+}
+
+describe('the VM image', () => {
+  let buildMachineId = '';
+
+  beforeAll(() => {
+    requireVmTools();
+  });
+
+  it('passes packer validate (both sources)', async () => {
+    const r = await runLive(BUILD_SH, ['validate']);
+    expect(r.code, r.output.slice(-3000)).toBe(0);
+  }, 10 * MIN);
+
+  it('builds the local source with packer build: a qcow2, its checksum and a manifest', async () => {
+    const r = await runLive(BUILD_SH, ['build', 'local']);
+    const logs = [
+      join(VM_DIR, 'logs', 'packer-build-local.log'),
+      join(VM_DIR, 'logs', 'packer-debug-local.log'),
+      join(VM_DIR, 'output', 'local-console.log'),
+      join(REPO_ROOT, '.cache', 'roots', 'vm-base.build.log'),
+    ];
+    if (r.code !== 0) {
+      const kept = keepArtifacts(logs);
+      throw new Error(`image/vm/build.sh build local failed (exit ${r.code}); logs kept: ${kept.join(', ')}\n${r.output.slice(-4000)}`);
+    }
+
+    // The checksum file names the image, and the image has that checksum.
+    const sums = readFileSync(join(OUTPUT, 'SHA256SUMS'), 'utf8');
+    const line = sums.split('\n').find((l) => /streambox\.qcow2$/.test(l.trim()));
+    expect(line, sums).toBeDefined();
+    expect(line!.split(/\s+/)[0]).toBe(await sha256File(IMAGE));
+
+    const manifest = JSON.parse(readFileSync(join(OUTPUT, 'manifest.json'), 'utf8')) as {
+      builds: Array<{ name: string; builder_type: string; files: Array<{ name: string }>; custom_data: Record<string, string> }>;
+    };
+    const build = manifest.builds.at(-1)!;
+    expect(build.builder_type).toBe('qemu');
+    expect(build.custom_data.source).toBe('local');
+    expect(build.files.map((f) => f.name)).toContain('streambox.qcow2');
+
+    // finalize.sh prints the build machine's id before emptying it.
+    const log = readFileSync(join(VM_DIR, 'logs', 'packer-build-local.log'), 'utf8');
+    const m = /build machine-id: ([0-9a-f]{32})/.exec(log);
+    expect(m, 'finalize.sh did not print the build machine-id').not.toBeNull();
+    buildMachineId = m![1]!;
+  }, BUILD_LIMIT);
+
+  describe('booted under QEMU', () => {
+    let vm: Vm | undefined;
+    let workDir = '';
+    let base = '';
+    let cookie = '';
+    let roomId = '';
+
+    beforeAll(async () => {
+      if (!existsSync(IMAGE)) throw new Error(`no image at ${IMAGE}: the build step failed`);
+      workDir = mkdtempSync(join(tmpdir(), 'sbx-vm-'));
+      vm = await bootVm({ image: IMAGE, workDir, forwards: [80, 22] });
+      base = `http://127.0.0.1:${vm.hostPort(80)}`;
+      process.stderr.write(`vm: booting ${IMAGE} under ${vm.accel}; console: ${vm.consoleLog}\n`);
+    }, 3 * MIN);
+
+    afterAll(async () => {
+      if (vm && !vm.exited) {
+        // A test failed before the power-off step: keep the console, then stop QEMU.
+        keepArtifacts([vm.consoleLog]);
+        await vm.kill();
+      }
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
+    }, MIN);
+
+    /** Runs FN; on failure keeps the serial console in test-artifacts and names it in the error. */
+    const withConsole = async (fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (err) {
+        const kept = vm ? keepArtifacts([vm.consoleLog]) : [];
+        if (err instanceof Error) err.message += `\n(serial console kept: ${kept.join(', ') || 'none'})`;
+        throw err;
+      }
+    };
+
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...(init.headers ?? {}) }, signal: AbortSignal.timeout(20_000) });
+
+    /** Waits for the boot to finish; fails with the failed units when it ends degraded. */
+    const waitBooted = async () => {
+      await vm!.waitFor('SSH into the guest', () => vm!.ssh(['true'], 30_000), (r) => r.code === 0, BOOT_LIMIT);
+      const r = await vm!.waitFor(
+        'systemctl is-system-running --wait',
+        () => vm!.ssh(['timeout', '60', 'systemctl', 'is-system-running', '--wait'], 90_000),
+        (res) => ['running', 'degraded', 'maintenance', 'stopping'].includes(res.stdout.trim()),
+        BOOT_LIMIT,
+      );
+      const state = r.stdout.trim();
+      if (state !== 'running') {
+        const failed = await vm!.ssh(['systemctl', '--failed', '--no-legend', '--plain']);
+        const errors = await vm!.ssh(['journalctl', '-b', '-p', 'err', '--no-pager', '-n', '80']);
+        throw new Error(`the system is ${state}, not running.\nfailed units:\n${failed.stdout}\nerrors in the journal:\n${errors.stdout}`);
+      }
+    };
+
+    it('boots to systemd `running` within the time limit', async () => {
+      await withConsole(waitBooted);
+    }, BOOT_LIMIT * 2 + MIN);
+
+    it('answers GET /api/health through the forwarded port', async () => {
+      await withConsole(async () => {
+        const res = await vm!.waitFor('GET /api/health', () => api('/api/health'), (r) => r.status === 200, 3 * MIN);
+        const body = (await res.json()) as { ok: boolean };
+        expect(body.ok).toBe(true);
+      });
+    }, 4 * MIN);
+
+    it('shows the generated admin password on the serial console, and it logs in', async () => {
+      await withConsole(async () => {
+        const m = await vm!.waitForConsole(/Admin password:\s+([a-z2-9]{5}(?:-[a-z2-9]{5}){4})\b/, 4 * MIN);
+        expect(vm!.console()).toMatch(/Dashboard:\s+http:\/\/10\.0\.2\.15\//); // the guest's address on QEMU's user network
+        const res = await api('/api/auth/login', { method: 'POST', body: JSON.stringify({ password: m[1] }) });
+        expect(res.status, await res.clone().text()).toBe(200);
+        cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+        // The login prompt tells where the password is, without showing it.
+        const issue = await vm!.ssh(['cat', '/etc/issue.d/streambox.issue']);
+        expect(issue.stdout).toContain('initial-admin-password');
+        expect(issue.stdout).not.toContain(m[1]!);
+      });
+    }, 5 * MIN);
+
+    it('has its own machine-id (not the build machine\'s, not the base disk\'s)', async () => {
+      await withConsole(async () => {
+        const id = (await vm!.ssh(['cat', '/etc/machine-id'])).stdout.trim();
+        expect(id).toMatch(/^[0-9a-f]{32}$/);
+        expect(buildMachineId).toMatch(/^[0-9a-f]{32}$/);
+        expect(id).not.toBe(buildMachineId);
+        expect(id).not.toBe(envValue(join(VM_DIR, 'base', 'base.env'), 'machine_id'));
+        // Nothing of the build's login is left: no authorized key but the one this boot was given.
+        const keys = (await vm!.ssh(['cat', '/root/.ssh/authorized_keys'])).stdout;
+        expect(keys).toContain('streambox-test');
+        expect(keys).not.toContain('streambox-build');
+      });
+    }, 2 * MIN);
+
+    it('creates a room whose room@ID.target becomes active', async () => {
+      await withConsole(async () => {
+        const res = await api('/api/rooms', {
+          method: 'POST',
+          body: JSON.stringify({ name: 'VM test', startUrl: 'http://127.0.0.1/', width: 640, height: 360, fps: 5 }),
+        });
+        expect(res.status, await res.clone().text()).toBe(201);
+        roomId = ((await res.json()) as RoomView).id;
+        const room = await vm!.waitFor(
+          `room ${roomId} live`,
+          async () => (await api(`/api/rooms/${roomId}`)).json() as Promise<RoomView>,
+          (r) => r.status?.state === 'live' && Object.values(r.status.members).every((m) => m.activeState === 'active'),
+          ROOM_LIMIT,
+        );
+        expect(Object.keys(room.status.members).length).toBeGreaterThan(0);
+        const target = await vm!.ssh(['systemctl', 'is-active', `room@${roomId}.target`]);
+        expect(target.stdout.trim()).toBe('active');
+      });
+    }, ROOM_LIMIT + MIN);
+
+    it('brings the room back after a reboot, with the same machine-id', async () => {
+      await withConsole(async () => {
+        const before = (await vm!.ssh(['cat', '/etc/machine-id', '/proc/sys/kernel/random/boot_id'])).stdout.trim().split('\n');
+        await vm!.ssh(['systemctl', 'reboot'], 30_000).catch(() => undefined); // the connection may drop
+        await vm!.waitFor(
+          'the guest to come back with a new boot id',
+          () => vm!.ssh(['cat', '/proc/sys/kernel/random/boot_id'], 30_000),
+          (r) => r.code === 0 && r.stdout.trim() !== before[1],
+          BOOT_LIMIT,
+        );
+        await waitBooted();
+        const after = (await vm!.ssh(['cat', '/etc/machine-id'])).stdout.trim();
+        expect(after).toBe(before[0]);
+        await vm!.waitFor(
+          `room ${roomId} live again`,
+          async () => (await api(`/api/rooms/${roomId}`)).json() as Promise<RoomView>,
+          (r) => r.status?.state === 'live',
+          ROOM_LIMIT,
+        );
+        const target = await vm!.ssh(['systemctl', 'is-active', `room@${roomId}.target`]);
+        expect(target.stdout.trim()).toBe('active');
+      });
+    }, BOOT_LIMIT * 2 + ROOM_LIMIT + MIN);
+
+    it('powers off cleanly on the ACPI power button (system_powerdown)', async () => {
+      await withConsole(async () => {
+        const code = await vm!.powerdown(3 * MIN);
+        expect(code).toBe(0);
+        expect(vm!.console()).toMatch(/reboot: Power down|Powering off/);
+      });
+    }, 4 * MIN);
+  });
+});
