@@ -61,11 +61,13 @@ export class PresenceHub {
   start(tickMs = 1000): void {
     this.timer ??= setInterval(() => this.tick(), tickMs);
     this.timer.unref();
-    this.unsubscribe ??= this.deps.rooms.onChange((roomId) => void this.roomChanged(roomId));
+    this.unsubscribe ??= this.deps.rooms.onChange((roomId) => this.roomChangedSoon(roomId));
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.pendingRooms.values()) clearTimeout(t);
+    this.pendingRooms.clear();
     this.timer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
@@ -193,6 +195,21 @@ export class PresenceHub {
       requests: s.requests,
       participants: s.participants.map((p) => ({ id: p.id, name: p.name, isAdmin: p.isAdmin })),
     });
+  }
+
+  /**
+   * systemd sends a burst of PropertiesChanged while a room starts or stops; tell participants
+   * once the burst settles rather than asking systemd for the room's status on every signal.
+   */
+  private readonly pendingRooms = new Map<string | null, NodeJS.Timeout>();
+  private roomChangedSoon(roomId: string | null): void {
+    if (this.pendingRooms.has(roomId)) return;
+    const timer = setTimeout(() => {
+      this.pendingRooms.delete(roomId);
+      void this.roomChanged(roomId);
+    }, 200);
+    timer.unref();
+    this.pendingRooms.set(roomId, timer);
   }
 
   private async roomChanged(roomId: string | null): Promise<void> {
