@@ -11,10 +11,12 @@
  * Things to know (measured on the project's machines, see /work/shared/notes/platform.md):
  * - The image is never written: the VM runs on a qcow2 overlay in workDir.
  * - Accelerator: STREAMBOX_VM_ACCEL=kvm|tcg|auto (default auto: KVM when /dev/kvm is there, else
- *   TCG). KVM can look fine and then stall: the guest hits "KVM internal error", QEMU pauses in
- *   the `internal-error` state and never exits. Every wait here polls QMP `query-status`; with
- *   `auto`, a stall during the first boot restarts the VM under TCG, otherwise the wait fails at
- *   once with the console log instead of hanging until its timeout.
+ *   TCG). KVM fails three ways here: QEMU aborts at start ("failed to set MSR", with -cpu host);
+ *   the guest hits "KVM internal error" and QEMU pauses in the `internal-error` state, never
+ *   exiting; or QEMU says `running` while the guest makes no progress. With `auto`, any of them
+ *   during the first boot (the guest's systemd must start within a minute) restarts the VM under
+ *   TCG. Every wait also polls QMP `query-status`, so a later stall in `internal-error` fails the
+ *   wait at once, with the console log, instead of hanging until its timeout.
  * - SSH: a fresh key is handed to the guest as the systemd credential ssh.authorized_keys.root
  *   (SMBIOS OEM string); the image's systemd writes it to /root/.ssh/authorized_keys. That is
  *   the image's documented way in (image/README-vm.md), not a test backdoor.
@@ -117,21 +119,30 @@ class Qmp {
     sock.on('error', fail);
   }
 
-  static async connect(path: string, timeoutMs: number): Promise<Qmp> {
+  /**
+   * Connects once QEMU has made the socket. QEMU serves one QMP client at a time: a second
+   * client connects but never gets a greeting, so each attempt has a deadline too, and `gone`
+   * stops the retries when that QEMU has exited.
+   */
+  static async connect(path: string, timeoutMs: number, gone: () => boolean): Promise<Qmp> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      let sock: Socket | undefined;
       try {
-        const sock = await new Promise<Socket>((res, rej) => {
+        if (gone()) throw new Error('qemu exited');
+        sock = await new Promise<Socket>((res, rej) => {
           const s = createConnection(path);
           s.once('connect', () => res(s));
           s.once('error', rej);
         });
         const qmp = new Qmp(sock);
-        await qmp.greeting();
-        await qmp.execute('qmp_capabilities');
+        const left = Math.max(1000, deadline - Date.now());
+        await withTimeout(qmp.greeting(), left, 'no QMP greeting');
+        await withTimeout(qmp.execute('qmp_capabilities'), left, 'no answer to qmp_capabilities');
         return qmp;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`QMP socket ${path}: ${(err as Error).message}`);
+        sock?.destroy();
+        if (gone() || Date.now() > deadline) throw new Error(`QMP socket ${path}: ${(err as Error).message}`);
         await sleep(100);
       }
     }
@@ -171,6 +182,16 @@ class Qmp {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`${what} within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 // ------------------------------------------------------------------ VM
 export interface VmOptions {
   /** qcow2 to boot from (BIOS firmware, its own bootloader); never written. */
@@ -183,6 +204,8 @@ export interface VmOptions {
   cpus?: number;
   /** Default: $STREAMBOX_VM_ACCEL, else auto. */
   accel?: Accel | 'auto';
+  /** QEMU -cpu; default host under KVM, max under TCG. */
+  cpu?: string;
 }
 
 export interface Vm {
@@ -258,7 +281,6 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
   mkdirSync(workDir, { recursive: true });
   const consoleLog = join(workDir, 'console.log');
   const overlay = join(workDir, 'disk.qcow2');
-  const qmpPath = join(workDir, 'qmp.sock');
   const key = join(workDir, 'ssh-key');
 
   const ports = new Map<number, number>();
@@ -274,6 +296,7 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
   let accel: Accel = wanted === 'auto' ? (kvmPresent() ? 'kvm' : 'tcg') : wanted;
 
   const start = async (a: Accel): Promise<Running> => {
+    const qmpPath = join(workDir, `qmp-${a}.sock`); // one per attempt: never the last QEMU's
     rmSync(overlay, { force: true });
     rmSync(consoleLog, { force: true });
     rmSync(qmpPath, { force: true });
@@ -282,7 +305,7 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
     const args = [
       '-name', 'streambox-test',
       '-accel', a,
-      '-cpu', a === 'kvm' ? 'host' : 'max',
+      '-cpu', opts.cpu ?? (a === 'kvm' ? 'host' : 'max'),
       '-m', String(opts.memoryMiB ?? 2048),
       '-smp', String(opts.cpus ?? 2),
       '-drive', `file=${overlay},format=qcow2,if=virtio,discard=unmap`,
@@ -312,7 +335,7 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
     });
     try {
       r.qmp = await Promise.race([
-        Qmp.connect(qmpPath, 15_000),
+        Qmp.connect(qmpPath, 15_000, () => r.exitCode !== undefined),
         r.exit.then(() => {
           throw new Error(`qemu exited at start (${r.exitCode}): ${r.stderr.trim()}`);
         }),
@@ -325,7 +348,19 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
     return r;
   };
 
-  let vm = await start(accel);
+  let vm: Running;
+  if (accel === 'kvm' && wanted === 'auto') {
+    try {
+      vm = await start(accel);
+    } catch (err) {
+      // e.g. "failed to set MSR ... kvm_buf_set_msrs: Assertion failed" on this project's machines
+      process.stderr.write(`vm: KVM did not start here (${(err as Error).message.split('\n')[0]}); booting under TCG\n`);
+      accel = 'tcg';
+      vm = await start(accel);
+    }
+  } else {
+    vm = await start(accel);
+  }
 
   const readConsole = () => (existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '');
   const tail = (n = 60) => readConsole().split('\n').slice(-n).join('\n');
@@ -339,16 +374,23 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
     }
   };
 
-  // KVM may start and stall a few seconds later (this project's machines): with `auto`, watch
-  // the first boot until the guest's systemd runs, and fall back to TCG on a stall.
+  // KVM may also start and then stall (this project's machines): QMP says `internal-error`, or
+  // it says `running` while the guest makes no progress (seen stuck after GRUB's "Loading initial
+  // ramdisk"). With `auto`, the first boot must reach the guest's systemd within a minute under
+  // KVM (it takes seconds where KVM works), or the VM is restarted under TCG.
   if (accel === 'kvm' && wanted === 'auto') {
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !/systemd\[1\]|Welcome to/.test(readConsole())) {
-      const st = await vm.qmp.execute('query-status').then((s) => (s as { status: string }).status, () => 'unknown');
-      if (st === 'internal-error' || vm.exitCode !== undefined) {
-        process.stderr.write(`vm: KVM did not work here (${vm.exitCode !== undefined ? `qemu exited: ${vm.stderr.trim()}` : 'internal-error'}); booting under TCG\n`);
+    let why = '';
+    for (;;) {
+      if (/systemd\[1\]|Welcome to/.test(readConsole())) break;
+      const st = await vm.qmp.execute('query-status').then((x) => (x as { status: string }).status, () => 'unknown');
+      if (vm.exitCode !== undefined) why = `qemu exited: ${vm.stderr.trim()}`;
+      else if (st === 'internal-error') why = 'QMP status internal-error';
+      else if (Date.now() > deadline) why = `no progress in 60 s (QMP status ${st}; console ends: ${JSON.stringify(tail(2).slice(-120))})`;
+      if (why) {
+        process.stderr.write(`vm: KVM did not work here (${why}); booting under TCG\n`);
         vm.qmp.close();
-        vm.child.kill('SIGKILL');
+        if (vm.exitCode === undefined) vm.child.kill('SIGKILL');
         await vm.exit;
         accel = 'tcg';
         vm = await start(accel);

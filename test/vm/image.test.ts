@@ -75,6 +75,13 @@ function envValue(file: string, key: string): string | undefined {
   return line?.slice(key.length + 1);
 }
 
+/** finalize.sh prints the build machine's id (before emptying it) into Packer's output. */
+function buildMachineIdFromLog(): string {
+  const log = join(VM_DIR, 'logs', 'packer-build-local.log');
+  if (!existsSync(log)) return '';
+  return /build machine-id: ([0-9a-f]{32})/.exec(readFileSync(log, 'utf8'))?.[1] ?? '';
+}
+
 interface RoomView {
   id: string;
   status: { state: string; members: Record<string, { unit?: string; activeState?: string; state?: string }> };
@@ -119,11 +126,8 @@ describe('the VM image', () => {
     expect(build.custom_data.source).toBe('local');
     expect(build.files.map((f) => f.name)).toContain('streambox.qcow2');
 
-    // finalize.sh prints the build machine's id before emptying it.
-    const log = readFileSync(join(VM_DIR, 'logs', 'packer-build-local.log'), 'utf8');
-    const m = /build machine-id: ([0-9a-f]{32})/.exec(log);
-    expect(m, 'finalize.sh did not print the build machine-id').not.toBeNull();
-    buildMachineId = m![1]!;
+    buildMachineId = buildMachineIdFromLog();
+    expect(buildMachineId, 'finalize.sh did not print the build machine-id').toMatch(/^[0-9a-f]{32}$/);
   }, BUILD_LIMIT);
 
   describe('booted under QEMU', () => {
@@ -211,13 +215,23 @@ describe('the VM image', () => {
       await withConsole(async () => {
         const id = (await vm!.ssh(['cat', '/etc/machine-id'])).stdout.trim();
         expect(id).toMatch(/^[0-9a-f]{32}$/);
-        expect(buildMachineId).toMatch(/^[0-9a-f]{32}$/);
-        expect(id).not.toBe(buildMachineId);
+        // (from the build step, or the last build's log when only the boot tests run: -t booted)
+        const buildId = buildMachineId || buildMachineIdFromLog();
+        expect(buildId, 'the build machine-id is not in the build log').toMatch(/^[0-9a-f]{32}$/);
+        expect(id).not.toBe(buildId);
         expect(id).not.toBe(envValue(join(VM_DIR, 'base', 'base.env'), 'machine_id'));
-        // Nothing of the build's login is left: no authorized key but the one this boot was given.
+        // Nothing of the build's login is left: no authorized key but the one this boot was given,
+        // SSH host keys made on this machine, and no journal but this machine's (the build's
+        // recorded the admin password the build generated).
         const keys = (await vm!.ssh(['cat', '/root/.ssh/authorized_keys'])).stdout;
         expect(keys).toContain('streambox-test');
         expect(keys).not.toContain('streambox-build');
+        const hostKey = (await vm!.ssh(['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim().split(/\s+/)[1];
+        const baseHostKey = readFileSync(join(cacheDir(), 'roots', 'vm-base', 'etc', 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8').split(/\s+/)[1];
+        expect(hostKey).toMatch(/^AAAA/);
+        expect(hostKey).not.toBe(baseHostKey);
+        const journals = (await vm!.ssh(['ls', '/var/log/journal'])).stdout.trim().split(/\s+/);
+        expect(journals).toEqual([id]);
       });
     }, 2 * MIN);
 
