@@ -1,6 +1,7 @@
 /**
- * Who may drive a room. The room page's control arbiter (one holder at a time, requests, idle
- * timeouts) implements this; until then every participant with access to the room may.
+ * Who may drive a room: the seam between VNC tokens and the rules that decide. The control
+ * arbiter (arbiter.ts: one holder at a time, requests, idle timeouts) implements it; tests of
+ * the seam pass their own.
  */
 export interface Requester {
   participantId: string | null;
@@ -10,5 +11,3 @@ export interface Requester {
 export interface ControlPolicy {
   mayDrive(roomId: string, who: Requester): boolean;
 }
-
-export const anyoneMayDrive: ControlPolicy = { mayDrive: () => true };
