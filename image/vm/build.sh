@@ -88,9 +88,10 @@ bundle() {
 validate() {
   need_tools "$packer" ssh-keygen
   build_key
-  # Packer 1.6.6 reads the local source's base disk checksum file while validating: make the base
-  # disk first (cached; a no-op when it is up to date).
+  # Packer 1.6.6 checks the local source's inputs while validating (the base disk's checksum file,
+  # the admin service bundle it uploads): make them first when they are missing.
   [[ -f $vm/base/base.qcow2.sha256 ]] || base
+  [[ -d $vm/app ]] || bundle
   local dir args
   dir=$(template_dir)
   # Validation fails when the output directory exists: point it at one that does not.
