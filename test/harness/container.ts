@@ -35,17 +35,22 @@ export function cacheDir(): string {
 
 /** Throws a clear error unless we are root with systemd-nspawn, debootstrap and nsenter at hand. */
 export function requireRoot(): void {
+  requireTools('Real-systemd tests', ['systemd-nspawn', 'debootstrap', 'nsenter'], 'debootstrap systemd-container util-linux');
+}
+
+/** Throws a clear error naming every missing piece unless we are root with `tools` on PATH. */
+export function requireTools(what: string, tools: string[], packages: string): void {
   const problems: string[] = [];
   const uid = process.getuid?.();
   if (uid !== 0) problems.push(`these tests must run as root (uid is ${uid ?? 'unknown'})`);
-  for (const tool of ['systemd-nspawn', 'debootstrap', 'nsenter']) {
+  for (const tool of tools) {
     if (!onPath(tool)) problems.push(`${tool} is not installed (or not on PATH)`);
   }
   if (problems.length > 0) {
     throw new Error(
-      'Real-systemd tests cannot run here:\n  - ' +
+      `${what} cannot run here:\n  - ` +
         problems.join('\n  - ') +
-        '\nThey need root and `apt-get install debootstrap systemd-container util-linux`.' +
+        `\nThey need root and \`apt-get install ${packages}\`.` +
         '\nThey fail rather than skip on purpose: a skipped system test hides a broken machine.',
     );
   }

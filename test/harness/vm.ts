@@ -27,38 +27,18 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
-import type { ExecResult } from './container.js';
+import { join, resolve } from 'node:path';
+import { requireTools, type ExecResult } from './container.js';
 
 export type Accel = 'kvm' | 'tcg';
 
 /** Throws a clear error unless root with QEMU, qemu-img, packer and an SSH client at hand. */
 export function requireVmTools(): void {
-  const problems: string[] = [];
-  const uid = process.getuid?.();
-  if (uid !== 0) problems.push(`these tests must run as root (uid is ${uid ?? 'unknown'})`);
-  for (const tool of ['qemu-system-x86_64', 'qemu-img', 'packer', 'ssh', 'ssh-keygen', 'debootstrap', 'systemd-nspawn', 'mkfs.ext4', 'sfdisk']) {
-    if (!onPath(tool)) problems.push(`${tool} is not installed (or not on PATH)`);
-  }
-  if (problems.length > 0) {
-    throw new Error(
-      'VM image tests cannot run here:\n  - ' +
-        problems.join('\n  - ') +
-        '\nThey need root and `apt-get install packer qemu-system-x86 qemu-utils openssh-client debootstrap systemd-container e2fsprogs fdisk`.' +
-        '\nThey fail rather than skip on purpose: a skipped system test hides a broken machine.',
-    );
-  }
-}
-
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  requireTools(
+    'VM image tests',
+    ['qemu-system-x86_64', 'qemu-img', 'packer', 'ssh', 'ssh-keygen', 'debootstrap', 'systemd-nspawn', 'mkfs.ext4', 'sfdisk'],
+    'packer qemu-system-x86 qemu-utils openssh-client debootstrap systemd-container e2fsprogs fdisk',
+  );
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
