@@ -25,6 +25,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   app.route('/api/health', healthRoutes(ctx));
   app.get('/api/rooms/:id/vnc', ...ctx.vnc.handlers());
   app.get('/api/rooms/:id/events', ...ctx.presence.handlers());
+  app.get('/api/rooms/:id/media', ...ctx.media.handlers());
   app.route('/api/auth', authRoutes(ctx));
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));

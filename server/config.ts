@@ -25,6 +25,11 @@ export interface Config {
   publicUrl: string | null;
   /** The built web UI (Vite's output). */
   webDir: string;
+  /** Loopback listener the rooms' encoders push their fast-path stream to (never public). */
+  ingestHost: string;
+  ingestPort: number;
+  /** Fast-path viewers per room; the rest of the audience gets HLS. */
+  fastPathSeats: number;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */
@@ -48,6 +53,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const [listenHost, listenPortText] = (env.STREAMBOX_ADMIN_LISTEN ?? '127.0.0.1:8080').split(/:(?=[^:]*$)/);
   const dataDir = env.STREAMBOX_DATA_DIR ?? '/var/lib/streambox';
   const rtmpPort = port(env.STREAMBOX_RTMP_PORT, 1935, 'STREAMBOX_RTMP_PORT');
+  const [ingestHost, ingestPortText] = (env.STREAMBOX_INGEST_LISTEN ?? '127.0.0.1:8081').split(/:(?=[^:]*$)/);
+  const seats = Number(env.STREAMBOX_FAST_PATH_SEATS ?? '30');
+  if (!Number.isInteger(seats) || seats < 0) throw new Error(`STREAMBOX_FAST_PATH_SEATS must be a whole number, got '${env.STREAMBOX_FAST_PATH_SEATS}'`);
   return {
     listenHost: listenHost || '127.0.0.1',
     listenPort: port(listenPortText, 8080, 'STREAMBOX_ADMIN_LISTEN'),
@@ -62,5 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPasswordFile: env.STREAMBOX_ADMIN_PASSWORD_FILE ?? '/etc/streambox/admin-password',
     publicUrl: env.STREAMBOX_PUBLIC_URL ? env.STREAMBOX_PUBLIC_URL.replace(/\/$/, '') : null,
     webDir: env.STREAMBOX_WEB_DIR ?? DEFAULT_WEB_DIR,
+    ingestHost: ingestHost || '127.0.0.1',
+    ingestPort: port(ingestPortText, 8081, 'STREAMBOX_INGEST_LISTEN'),
+    fastPathSeats: seats,
   };
 }

@@ -19,6 +19,8 @@ import { VncGateway } from './vnc/gateway.js';
 import { PresenceHub } from './presence/hub.js';
 import { hasRoomAccess, isAdmin } from './http/access.js';
 import { newSecret } from './rooms/ids.js';
+import { MediaHub } from './media/hub.js';
+import { ingestUrl } from './media/ingestServer.js';
 
 export interface ContextOptions {
   config: Config;
@@ -37,7 +39,18 @@ export function createContext(opts: ContextOptions): AppContext {
   const now = opts.now ?? Date.now;
   const clock = () => new Date(now());
   const authStore = new AuthStore(db);
-  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log });
+  const cookieSecret = authStore.getOrCreateSetting('cookie_secret', () => newSecret(32));
+  // The relay needs the rooms (for access) and the rooms need the relay's ingest URLs.
+  let media: MediaHub | null = null;
+  const relayUrl = (roomId: string) => ingestUrl(config.ingestHost, config.ingestPort, roomId, media!.ingestKey(roomId));
+  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log, relayUrl });
+  media = new MediaHub({
+    rooms,
+    log,
+    secret: cookieSecret,
+    fastPathSeats: config.fastPathSeats,
+    access: (c, roomId) => hasRoomAccess(ctx, c, rooms.get(roomId)),
+  });
   const auth = new AdminAuth({ store: authStore, throttle: new LoginThrottle(now), clock, log, dataDir: config.dataDir, passwordFile: config.adminPasswordFile });
   const vncTokens = new VncTokens(now);
   const arbiter = new ControlArbiter(now, opts.idle);
@@ -61,7 +74,8 @@ export function createContext(opts: ContextOptions): AppContext {
       log,
       access: (c, roomId) => ({ allowed: hasRoomAccess(ctx, c, rooms.get(roomId)), isAdmin: isAdmin(ctx, c) }),
     }),
-    cookieSecret: authStore.getOrCreateSetting('cookie_secret', () => newSecret(32)),
+    media,
+    cookieSecret,
     storeHealthy: () => {
       try {
         db.prepare('SELECT 1').get();

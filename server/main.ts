@@ -10,6 +10,7 @@ import { openDb } from './store/db.js';
 import { SystemdRuntime } from './runtime/systemd/runtime.js';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
+import { createIngestServer } from './media/ingestServer.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,6 +27,10 @@ async function main(): Promise<void> {
   // Watching connects to systemd; every (re)connection reconciles the rooms with their units.
   ctx.rooms.watchRuntime();
   ctx.presence.start();
+  ctx.media.start();
+  ctx.rooms.onChange((roomId) => roomId && !ctx.rooms.exists(roomId) && ctx.media.closeRoom(roomId));
+  const ingest = createIngestServer(ctx.media, log);
+  ingest.listen(config.ingestPort, config.ingestHost, () => log.info(`media ingest listening on ${config.ingestHost}:${config.ingestPort}`));
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -33,6 +38,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`${signal}: shutting down`);
     ctx.presence.stop();
+    ctx.media.stop();
+    ingest.close();
     server.close();
     ctx.rooms.close();
     void runtime.close().finally(() => {

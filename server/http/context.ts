@@ -9,6 +9,7 @@ import type { ControlPolicy } from '../control/policy.js';
 import type { VncGateway } from '../vnc/gateway.js';
 import type { ControlArbiter } from '../control/arbiter.js';
 import type { PresenceHub } from '../presence/hub.js';
+import type { MediaHub } from '../media/hub.js';
 
 export interface AppContext {
   config: Config;
@@ -24,6 +25,8 @@ export interface AppContext {
   presence: PresenceHub;
   /** The VNC WebSocket relay; control changes close sessions through it. */
   vnc: VncGateway;
+  /** The fast live view: encoder ingest and viewer WebSockets. */
+  media: MediaHub;
   /** Key for the room-access cookies; generated on first start and kept in the store. */
   cookieSecret: string;
   /** Answers true when the store can be read. */

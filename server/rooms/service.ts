@@ -27,6 +27,8 @@ export interface RoomsServiceDeps {
   runtime: RoomRuntime;
   clock: () => Date;
   log: Logger;
+  /** Where a room's encoder pushes its fast-path stream (the media relay's ingest URL). */
+  relayUrl: (roomId: string) => string;
 }
 
 export type RoomChangeListener = (roomId: string | null) => void;
@@ -62,6 +64,10 @@ export class RoomsService {
 
   list(): RoomRecord[] {
     return this.deps.store.list();
+  }
+
+  exists(id: string): boolean {
+    return this.deps.store.get(id) !== null;
   }
 
   get(id: string): RoomRecord {
@@ -177,7 +183,7 @@ export class RoomsService {
 
   private async startRoom(room: RoomRecord): Promise<void> {
     try {
-      await this.deps.runtime.start(specOf(room));
+      await this.deps.runtime.start(specOf(room, this.deps.relayUrl(room.id)));
       this.deps.store.setLastError(room.id, null, this.now());
     } catch (err) {
       const failure = this.failureOf(err);
@@ -230,6 +236,6 @@ export class RoomsService {
   }
 }
 
-export function specOf(room: RoomRecord): RoomSpec {
-  return { id: room.id, display: room.display, vncPassword: room.vncPassword, ...room.config };
+export function specOf(room: RoomRecord, relayUrl: string): RoomSpec {
+  return { id: room.id, display: room.display, vncPassword: room.vncPassword, relayUrl, ...room.config };
 }

@@ -20,6 +20,11 @@ export interface RoomSpec {
   startUrl: string;
   /** Secret the input service (x11vnc) requires; only the admin service's VNC gateway knows it. */
   vncPassword: string;
+  /**
+   * Where the encoder pushes its fast-path copy (fragmented MP4, HTTP POST), key included:
+   * the admin service's relay. The same encode also goes to RTMP for HLS and external players.
+   */
+  relayUrl: string;
 }
 
 /** The live state of one unit (or pod container), in the runtime's own words. */

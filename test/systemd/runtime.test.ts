@@ -24,7 +24,7 @@ const FIXTURE_UNITS = join(import.meta.dirname, 'fixtures', 'units');
 
 
 function spec(startUrl = 'https://example.org/?q="quoted"&v=$HOME'): RoomSpec {
-  return { id: newRoomId(), display: 10, width: 1280, height: 720, fps: 30, videoBitrateKbps: 2000, startUrl, vncPassword: 'secret12' };
+  return { id: newRoomId(), display: 10, width: 1280, height: 720, fps: 30, videoBitrateKbps: 2000, startUrl, vncPassword: 'secret12', relayUrl: 'http://127.0.0.1:9/ingest' };
 }
 
 describe('SystemdRuntime on a real systemd', () => {
@@ -151,7 +151,7 @@ describe('SystemdRuntime on a real systemd', () => {
   it('reconciles after a service restart: starts what should run, stops orphans', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sbx-reconcile-'));
     const db = openDb(join(dir, 'streambox.db'));
-    const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock: () => new Date(), log: silentLogger });
+    const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock: () => new Date(), log: silentLogger, relayUrl: () => 'http://127.0.0.1:9/ingest' });
     const kept = await rooms.create({ name: 'kept', config: { width: 1280, height: 720, fps: 30, videoBitrateKbps: 2000, startUrl: 'https://example.org/' }, password: null });
     // While the service is down: the room's units stop, and units of an unknown room start.
     await container.exec(['systemctl', 'stop', `room@${kept.id}.target`, `xvfb@${kept.id}.service`, `pulse@${kept.id}.service`, `browser@${kept.id}.service`, `x11vnc@${kept.id}.service`, `ffmpeg@${kept.id}.service`]);
@@ -160,7 +160,7 @@ describe('SystemdRuntime on a real systemd', () => {
     expect(await runtime.listRunning()).not.toContain(kept.id);
 
     const restarted = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger });
-    const again = new RoomsService({ store: new RoomStore(db), runtime: restarted, clock: () => new Date(), log: silentLogger });
+    const again = new RoomsService({ store: new RoomStore(db), runtime: restarted, clock: () => new Date(), log: silentLogger, relayUrl: () => 'http://127.0.0.1:9/ingest' });
     await again.reconcile();
     const running = await restarted.listRunning();
     expect(running).toContain(kept.id);

@@ -73,7 +73,7 @@ describe('env files', () => {
   });
 
   it('carry every variable the units read', () => {
-    const text = formatEnvFile({ id: 'abc', display: 12, width: 1280, height: 720, fps: 25, videoBitrateKbps: 2000, startUrl: 'https://x.test/?a=1&b=$HOME', vncPassword: 'secret' }, 'rtmp://127.0.0.1:1935/live');
+    const text = formatEnvFile({ id: 'abc', display: 12, width: 1280, height: 720, fps: 25, videoBitrateKbps: 2000, startUrl: 'https://x.test/?a=1&b=$HOME', vncPassword: 'secret', relayUrl: 'http://127.0.0.1:8081/ingest/abc?key=k' }, 'rtmp://127.0.0.1:1935/live');
     expect(text).toContain('ROOM_ID="abc"');
     expect(text).toContain('ROOM_DISPLAY="12"');
     expect(text).toContain('ROOM_START_URL="https://x.test/?a=1&b=\\$HOME"');

@@ -27,9 +27,12 @@ export function formatEnvFile(spec: RoomSpec, rtmpUrlBase: string): string {
     ROOM_WIDTH: spec.width,
     ROOM_HEIGHT: spec.height,
     ROOM_FPS: spec.fps,
+    // Two key frames a second: HLS cuts 0.5 s fragments; fast-path viewers resync within 0.5 s.
+    ROOM_KEYFRAME_INTERVAL: Math.max(1, Math.round(spec.fps / 2)),
     ROOM_VIDEO_BITRATE_KBPS: spec.videoBitrateKbps,
     ROOM_START_URL: spec.startUrl,
     ROOM_RTMP_URL: `${rtmpUrlBase}/${spec.id}`,
+    ROOM_RELAY_URL: spec.relayUrl,
   };
   const lines = Object.entries(vars).map(([key, value]) => `${key}=${quoteEnvValue(String(value))}`);
   return `# Written by streambox-admin for room ${spec.id}; edits are overwritten on the next start.\n${lines.join('\n')}\n`;
@@ -55,7 +58,8 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
 
 export async function writeRoomFiles(dir: string, spec: RoomSpec, rtmpUrlBase: string): Promise<void> {
   await writeFileAtomic(vncPasswordPath(dir, spec.id), `${spec.vncPassword}\n`, 0o600);
-  await writeFileAtomic(envFilePath(dir, spec.id), formatEnvFile(spec, rtmpUrlBase), 0o644);
+  // 0600: it holds the relay key (systemd reads it as root).
+  await writeFileAtomic(envFilePath(dir, spec.id), formatEnvFile(spec, rtmpUrlBase), 0o600);
 }
 
 export async function removeRoomFiles(dir: string, roomId: string): Promise<void> {

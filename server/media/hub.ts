@@ -1,0 +1,189 @@
+/**
+ * The fast path's two ends, by room:
+ * - ingest: each room's encoder pushes fragmented MP4 (an HTTP POST that lasts as long as the
+ *   encoder runs) to the ingest listener (ingestServer.ts), authenticated by a per-room key;
+ * - viewers: the room page's WebSocket GET /api/rooms/:id/media (behind the appliance's one
+ *   HTTP port, like every other route), limited to `fastPathSeats` per room; past that, pages
+ *   use the audience path (HLS).
+ * A viewer whose browser vanished is found by WebSocket pings and dropped within seconds.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { upgradeWebSocket } from '@hono/node-server';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../log.js';
+import type { RoomsService } from '../rooms/service.js';
+import { AppError } from '../errors.js';
+import { isRoomId } from '../rooms/ids.js';
+import { hmac, safeEqual } from '../auth/secrets.js';
+import { Fmp4Ingest } from './ingest.js';
+import { RoomRelay, type RelayStats } from './relay.js';
+import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, type ClientMessage, type ServerMessage } from './wire.js';
+
+/** How often viewers are pinged, and how long one may stay silent before it is dropped. */
+const PING_EVERY_MS = 2000;
+const DEAD_AFTER_MS = 6000;
+
+export interface MediaHubDeps {
+  rooms: RoomsService;
+  log: Logger;
+  /** Secret the ingest keys derive from. */
+  secret: string;
+  fastPathSeats: number;
+  /** May this request watch the room? (room password cookie, admin) */
+  access(c: Parameters<MiddlewareHandler>[0], roomId: string): boolean;
+}
+
+interface ActiveIngest {
+  abort(reason: string): void;
+}
+
+export class MediaHub {
+  private readonly relays = new Map<string, RoomRelay>();
+  private readonly ingests = new Map<string, ActiveIngest>();
+  private readonly viewers = new Map<string, Set<WebSocket>>();
+  private pinger: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: MediaHubDeps) {}
+
+  /** The key a room's encoder presents; derived, so nothing extra is stored per room. */
+  ingestKey(roomId: string): string {
+    return hmac(this.deps.secret, `media-ingest:${roomId}`).slice(0, 32);
+  }
+
+  checkIngestKey(roomId: string, key: string): boolean {
+    return isRoomId(roomId) && safeEqual(key, this.ingestKey(roomId));
+  }
+
+  private relay(roomId: string): RoomRelay {
+    let relay = this.relays.get(roomId);
+    if (!relay) this.relays.set(roomId, (relay = new RoomRelay()));
+    return relay;
+  }
+
+  /**
+   * Starts reading one encoder connection. A newer connection for the same room replaces the
+   * older one (the encoder restarted before the old TCP connection noticed).
+   * Returns the functions the transport calls with bytes and at the end.
+   */
+  openIngest(roomId: string, abort: (reason: string) => void): { push(chunk: Buffer): void; end(): void } {
+    this.ingests.get(roomId)?.abort('replaced by a newer encoder connection');
+    const relay = this.relay(roomId);
+    const parser = new Fmp4Ingest(relay);
+    const me: ActiveIngest = { abort };
+    this.ingests.set(roomId, me);
+    this.deps.log.info('media: encoder connected', { room: roomId });
+    let failed = false;
+    let ended = false;
+    return {
+      push: (chunk) => {
+        if (failed) return;
+        try {
+          parser.push(chunk);
+        } catch (err) {
+          failed = true;
+          this.deps.log.warn('media: bad stream from the encoder', { room: roomId, err: (err as Error).message });
+          abort((err as Error).message);
+        }
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        if (this.ingests.get(roomId) === me) this.ingests.delete(roomId);
+        this.deps.log.info('media: encoder disconnected', { room: roomId });
+        this.forgetIfIdle(roomId);
+      },
+    };
+  }
+
+  stats(roomId: string): RelayStats | null {
+    return this.relays.get(roomId)?.stats() ?? null;
+  }
+
+  /** Pings every viewer and drops the ones that stopped answering. */
+  start(): void {
+    this.pinger = setInterval(() => {
+      const now = Date.now();
+      for (const set of this.viewers.values())
+        for (const ws of set) {
+          const lastPong = (ws as WebSocket & { lastPong?: number }).lastPong ?? now;
+          if (now - lastPong > DEAD_AFTER_MS) ws.terminate();
+          else ws.ping();
+        }
+    }, PING_EVERY_MS);
+    this.pinger.unref();
+  }
+
+  stop(): void {
+    if (this.pinger) clearInterval(this.pinger);
+    for (const ingest of this.ingests.values()) ingest.abort('server shutting down');
+    for (const set of this.viewers.values()) for (const ws of set) ws.close(1001, 'server shutting down');
+  }
+
+  /** The room is gone: close its viewers and its encoder connection. */
+  closeRoom(roomId: string): void {
+    for (const ws of this.viewers.get(roomId) ?? []) ws.close(CLOSE_ROOM_GONE, 'room deleted');
+    this.ingests.get(roomId)?.abort('room deleted');
+    this.relays.delete(roomId);
+  }
+
+  private forgetIfIdle(roomId: string): void {
+    if (!this.ingests.has(roomId) && !(this.viewers.get(roomId)?.size ?? 0)) this.relays.delete(roomId);
+  }
+
+  /** Hono handlers for GET /api/rooms/:id/media (WebSocket). */
+  handlers(): [MiddlewareHandler, MiddlewareHandler] {
+    const authorize: MiddlewareHandler = async (c, next) => {
+      const roomId = c.req.param('id') ?? '';
+      if (!isRoomId(roomId)) throw new AppError(400, 'invalid_argument', 'id: is not a room ID', 'id');
+      this.deps.rooms.get(roomId); // 404
+      if (!this.deps.access(c, roomId)) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
+      await next();
+    };
+
+    const upgrade = upgradeWebSocket((c) => {
+      const roomId = c.req.param('id') ?? '';
+      let leave: (() => void) | null = null;
+      let socket: WebSocket | null = null;
+      return {
+        onOpen: (_event, ws) => {
+          socket = ws.raw as WebSocket;
+          const set = this.viewers.get(roomId) ?? new Set<WebSocket>();
+          if (set.size >= this.deps.fastPathSeats) {
+            send(socket, { type: 'full', seats: this.deps.fastPathSeats });
+            socket.close(CLOSE_SEATS_FULL, 'every fast-path seat is taken');
+            return;
+          }
+          this.viewers.set(roomId, set.add(socket));
+          const raw = socket as WebSocket & { lastPong?: number };
+          raw.lastPong = Date.now();
+          raw.on('pong', () => (raw.lastPong = Date.now()));
+          leave = this.relay(roomId).join({
+            send: (data) => raw.send(data),
+            bufferedAmount: () => raw.bufferedAmount,
+          });
+        },
+        onMessage: (event) => {
+          if (typeof event.data !== 'string' || !socket) return;
+          let msg: ClientMessage;
+          try {
+            msg = JSON.parse(event.data) as ClientMessage;
+          } catch {
+            return;
+          }
+          if (msg.type === 'ping' && typeof msg.t === 'number') send(socket, { type: 'pong', t: msg.t, serverTime: Date.now() });
+        },
+        onClose: () => {
+          leave?.();
+          leave = null;
+          if (socket) this.viewers.get(roomId)?.delete(socket);
+          this.forgetIfIdle(roomId);
+        },
+      };
+    });
+    return [authorize, upgrade];
+  }
+}
+
+function send(ws: WebSocket, msg: ServerMessage): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+}
