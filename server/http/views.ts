@@ -3,7 +3,10 @@ import type { RoomRecord, RoomStatus } from '../rooms/types.js';
 import type { Config } from '../config.js';
 
 export interface PlaybackSource {
-  /** 'hls' today; faster paths (e.g. 'webrtc', 'fmp4-ws') are added beside it. */
+  /**
+   * 'fast': encoded frames over the admin service's WebSocket (server/media/), ~0.1 s behind;
+   * 'hls': nginx-rtmp's HLS, ~1-1.5 s behind, cacheable, for the audience beyond the fast seats.
+   */
   kind: string;
   url: string;
   mimeType: string;
@@ -26,6 +29,10 @@ export interface RoomView {
   createdAt: string;
 }
 
+export function mediaUrl(base: URL, roomId: string): string {
+  return `${base.origin.replace(/^http/, 'ws')}/api/rooms/${roomId}/media`;
+}
+
 export function vncUrl(base: URL, roomId: string): string {
   return `${base.origin.replace(/^http/, 'ws')}/api/rooms/${roomId}/vnc`;
 }
@@ -39,7 +46,11 @@ export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config
     roomServiceUrl: `${origin}/api/rooms/${room.id}`,
     stream: {
       rtmp: `rtmp://${base.hostname}:${config.rtmpPublicPort}/live/${room.id}`,
-      web: [{ kind: 'hls', url: `${origin}${config.hlsPathPrefix}/${room.id}.m3u8`, mimeType: 'application/x-mpegURL' }],
+      // In order of preference; the page falls back along this list on its own.
+      web: [
+        { kind: 'fast', url: mediaUrl(base, room.id), mimeType: 'application/x-streambox-frames' },
+        { kind: 'hls', url: `${origin}${config.hlsPathPrefix}/${room.id}.m3u8`, mimeType: 'application/x-mpegURL' },
+      ],
     },
     vncUrl: vncUrl(base, room.id),
     config: { ...room.config, hasPassword: room.passwordHash !== null },

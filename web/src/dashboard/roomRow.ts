@@ -156,7 +156,8 @@ export class RoomRow {
         preview: true,
         onState: (s) => this.preview.classList.toggle('playing', s === 'playing'),
       });
-      this.player.load(this.room.stream.web);
+      // Previews take the cacheable audience path and leave the fast seats to participants.
+      this.player.load(this.room.stream.web.filter((s) => s.kind === 'hls'));
     } else if (!want && this.player) {
       this.player.stop();
       this.player = null;

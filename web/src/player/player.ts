@@ -40,6 +40,8 @@ export interface PlayerOptions {
 }
 
 const STALL_AFTER_MS = 5000;
+/** A path that failed here is avoided this long before the Player tries it again. */
+const AVOID_FAILED_PATH_MS = 60_000;
 const FIRST_PICTURE_WITHIN_MS = 12_000;
 
 export class Player {
@@ -55,6 +57,8 @@ export class Player {
   private fpsSample: { at: number; frames: number } | null = null;
   private fps: number | null = null;
   private wantMuted: boolean;
+  /** Paths that failed here, and until when they are avoided. */
+  private readonly avoidUntil = new Map<string, number>();
   private volumeLevel = 1;
 
   constructor(
@@ -132,7 +136,9 @@ export class Player {
     this.clearTimers();
     this.session?.destroy();
     this.session = null;
-    const chosen = chooseSource(this.sources);
+    const now = performance.now();
+    const avoid = new Set([...this.avoidUntil].filter(([, until]) => until > now).map(([kind]) => kind));
+    const chosen = chooseSource(this.sources, avoid);
     if (!chosen) {
       this.setState('unsupported');
       return;
@@ -141,8 +147,15 @@ export class Player {
     const session = chosen.driver.attach(this.host, chosen.source, {
       muted: this.wantMuted,
       preview: this.opts.preview ?? false,
-      onFatal: () => {
-        if (this.session === session) this.retrySoon();
+      onFatal: (_reason, hint) => {
+        if (this.session !== session) return;
+        if (hint?.fallback) {
+          // This path does not work here (refused, full, unsupported): the next source, at once.
+          this.avoidUntil.set(session.kind, performance.now() + AVOID_FAILED_PATH_MS);
+          this.retrySoon(0);
+        } else {
+          this.retrySoon();
+        }
       },
     });
     this.session = session;

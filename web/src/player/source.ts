@@ -1,25 +1,28 @@
 /**
  * The seam between the player and the ways a room's picture can travel.
  *
- * A room's configuration lists its web sources in order of preference (`stream.web`, today one
- * `{ kind: 'hls' }` from nginx-rtmp). Each kind has a driver that knows how to put that source
- * into a <video> element; the Player around it (player.ts) knows nothing of the kind: it only
- * sees the <video>, and does retries, autoplay, volume and stats the same way for every path.
+ * A room's configuration lists its web sources in order of preference (`stream.web`: 'fast', the
+ * admin service's WebSocket relay decoded with WebCodecs, then 'hls' from nginx-rtmp). Each kind
+ * has a driver that knows how to put that source into a <video> element; the Player around it
+ * (player.ts) knows nothing of the kind: it only sees the <video>, and does retries, fallback,
+ * autoplay, volume and stats the same way for every path.
  *
- * To add a faster path later ('fmp4-ws': fragmented MP4 over the admin service's WebSocket into
- * MSE; 'webrtc': an RTCPeerConnection whose stream goes to video.srcObject), write a driver in
- * its own file and add it to DRIVERS below. The server then lists it before 'hls' and browsers
- * that can play it will, while the rest keep using HLS.
+ * To add another path (e.g. 'webrtc': an RTCPeerConnection whose stream goes to video.srcObject),
+ * write a driver in its own file and add it to DRIVERS below; the server lists it in `stream.web`.
  */
 import type { PlaybackSource } from '../shared/types.js';
 import { hlsDriver } from './hls.js';
+import { fastDriver } from './fast.js';
 
 export interface AttachOptions {
   muted: boolean;
   /** A small dashboard preview: less buffering ambition, no latency chasing. */
   preview?: boolean;
-  /** The path cannot go on (manifest gone, decoder error, socket closed): the Player retries. */
-  onFatal(reason: string): void;
+  /**
+   * The path cannot go on (manifest gone, decoder error, socket closed): the Player retries.
+   * `fallback`: this path does not work here now (refused, unsupported, full): try the next one.
+   */
+  onFatal(reason: string, hint?: { fallback?: boolean }): void;
 }
 
 /** One attached source. The Player owns `video` for playback control; the driver owns the rest. */
@@ -40,18 +43,20 @@ export interface SourceDriver {
 }
 
 const DRIVERS: Record<string, SourceDriver> = {
+  fast: fastDriver,
   hls: hlsDriver,
-  // 'fmp4-ws': fmp4WsDriver,
-  // webrtc: webrtcDriver,
 };
 
-/** The first source, in the server's order, that this browser has a working driver for. */
-export function chooseSource(sources: readonly PlaybackSource[]): { driver: SourceDriver; source: PlaybackSource } | null {
-  for (const source of sources) {
+/**
+ * The first source, in the server's order, that this browser has a working driver for and that
+ * is not in `avoid` (paths that just failed here), else the first playable one at all.
+ */
+export function chooseSource(sources: readonly PlaybackSource[], avoid: ReadonlySet<string> = new Set()): { driver: SourceDriver; source: PlaybackSource } | null {
+  const playable = sources.flatMap((source) => {
     const driver = DRIVERS[source.kind];
-    if (driver?.supported()) return { driver, source };
-  }
-  return null;
+    return driver?.supported() ? [{ driver, source }] : [];
+  });
+  return playable.find((p) => !avoid.has(p.source.kind)) ?? playable[0] ?? null;
 }
 
 /** A plain <video> element set up for inline, silent-first live playback. */

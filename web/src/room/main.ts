@@ -10,7 +10,8 @@ import { $, h, replaceChildren, throttle } from '../shared/dom.js';
 import { openDialog } from '../shared/dialog.js';
 import { icon, type IconName } from '../shared/icons.js';
 import { failureSentence, roleName } from '../shared/status.js';
-import type { Room } from '../shared/types.js';
+import { formatDelay } from '../shared/format.js';
+import type { PlaybackSource, Room } from '../shared/types.js';
 import { Player } from '../player/player.js';
 import { Bar } from './bar.js';
 import { RoomChannel, type ServerMessage } from './channel.js';
@@ -278,7 +279,7 @@ class RoomPage {
     this.wirePointer();
     this.wireBarHiding();
 
-    if (this.wantsPicture()) this.player.load(this.view.room.stream.web);
+    if (this.wantsPicture()) this.player.load(pictureSources(this.view.room.stream.web));
     this.channel.connect();
     this.layout();
     this.render();
@@ -356,7 +357,7 @@ class RoomPage {
     v.roomState = state;
     if (state === 'deleted') return void this.ended('deleted');
     const picture = this.wantsPicture();
-    if (picture && (this.player.current === 'idle' || ['stopped', 'stopping'].includes(was))) this.player.load(v.room.stream.web);
+    if (picture && (this.player.current === 'idle' || ['stopped', 'stopping'].includes(was))) this.player.load(pictureSources(v.room.stream.web));
     if (!picture) this.player.stop();
     this.syncInput();
   }
@@ -782,13 +783,19 @@ class RoomPage {
         ...row('picture', s.width ? `${s.width}×${s.height}` : '—'),
         ...row('room', `${cfg.width}×${cfg.height} @ ${cfg.fps} fps`),
         ...row('fps', s.fps !== null ? `${s.fps}` : '—'),
-        ...row('delay', s.delayMs !== null ? `${(s.delayMs / 1000).toFixed(1)} s behind live edge` : '—'),
+        ...row('delay', formatDelay(s.path, s.delayMs)),
         ...row('dropped', s.droppedFrames !== null ? `${s.droppedFrames} frames` : '—'),
         ...row('input', this.view.input === 'on' ? 'connected (you drive)' : this.view.input === 'connecting' ? 'connecting…' : 'off (view only)'),
         ...row('channel', this.view.channel),
       ),
     );
   }
+}
+
+/** The room's sources, or only the one named by `?path=` (a way to compare paths, used by the benchmark). */
+function pictureSources(sources: readonly PlaybackSource[]): PlaybackSource[] {
+  const forced = new URLSearchParams(location.search).get('path');
+  return forced ? sources.filter((s) => s.kind === forced) : [...sources];
 }
 
 void start();
