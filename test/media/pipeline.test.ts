@@ -1,0 +1,234 @@
+/**
+ * The fast path's server side with a real encoder: ffmpeg (the room unit's output settings, with
+ * test-pattern inputs instead of a display and a sound card) POSTs fragmented MP4 to the real
+ * ingest listener; the real relay fans it out to real WebSocket viewers through the app.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { WebSocket } from 'ws';
+import type { ServerType } from '@hono/node-server';
+import { FakeRuntime } from '../support/fakeRuntime.js';
+import { json, listen, makeTestApp, type TestApp } from '../support/testApp.js';
+import { requireTools } from '../harness/container.js';
+import { createIngestServer, ingestUrl } from '../../server/media/ingestServer.js';
+import { silentLogger } from '../../server/log.js';
+import { BoxSplitter, parseFragment, parseMoov, type Box } from '../../server/media/fmp4.js';
+import { HIGH_WATER_BYTES } from '../../server/media/relay.js';
+import { CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO } from '../../server/media/wire.js';
+
+/** The encoder's output half, as in units/ffmpeg@.service (GOP of 15 = 0.5 s at 30 fps). */
+function encoderArgs(input: string[], relayUrl: string, opts: { bitrate?: string; realtime?: boolean; seconds: number }): string[] {
+  const bitrate = opts.bitrate ?? '2M';
+  return [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
+    ...(opts.realtime === false ? [] : ['-re']),
+    ...input,
+    ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000', '-map', '0:v', '-map', '1:a'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p'],
+    ...['-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-b:v', bitrate, '-maxrate', bitrate, '-bufsize', bitrate],
+    ...['-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2'],
+    ...['-flags', '+global_header', '-avoid_negative_ts', 'make_zero', '-flush_packets', '1', '-t', String(opts.seconds)],
+    ...['-f', 'tee', `[f=null]-|[f=mp4:movflags=frag_every_frame+empty_moov+default_base_moof]${relayUrl}`],
+  ];
+}
+const TEST_PATTERN = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30'];
+/** Noise barely compresses: a stream fast enough to back up a socket that nobody reads. */
+const NOISE = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30,noise=alls=100:allf=t'];
+
+function runEncoder(args: string[]): ChildProcess {
+  return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function stopEncoder(p: ChildProcess | null): Promise<void> {
+  if (!p || p.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    p.once('exit', () => resolve());
+    p.kill('SIGTERM');
+  });
+}
+
+interface Received {
+  init: { video: { codec: string; codedWidth: number }; audio: { codec: string } | null } | null;
+  frames: { track: number; key: boolean; t: number; lagMs: number; at: number }[];
+  closed: { code: number } | null;
+}
+
+function viewer(url: string, opts: { cookie?: string } = {}): { ws: WebSocket; got: Received } {
+  const ws = new WebSocket(url, { headers: opts.cookie ? { cookie: opts.cookie } : {} });
+  const got: Received = { init: null, frames: [], closed: null };
+  ws.on('message', (data: Buffer, isBinary) => {
+    if (!isBinary) {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === 'init') got.init = msg;
+      return;
+    }
+    got.frames.push({ track: data[0]!, key: data[1] === 1, t: data.readDoubleBE(4), lagMs: Date.now() - data.readDoubleBE(12), at: Date.now() });
+  });
+  ws.on('close', (code) => (got.closed = { code }));
+  return { ws, got };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function post(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end('junk');
+  });
+}
+
+describe('fast path: encoder -> ingest -> relay -> viewers', () => {
+  let t: TestApp;
+  let web: { server: ServerType; host: string };
+  let ingest: Server;
+  let ingestPort = 0;
+  let roomId = '';
+  let encoder: ChildProcess | null = null;
+
+  beforeAll(async () => {
+    requireTools('The media pipeline tests', ['ffmpeg'], 'ffmpeg');
+    t = await makeTestApp(new FakeRuntime(), { env: { STREAMBOX_FAST_PATH_SEATS: '3' } });
+    web = await listen(t);
+    t.ctx.media.start();
+    ingest = createIngestServer(t.ctx.media, silentLogger);
+    await new Promise<void>((r) => ingest.listen(0, '127.0.0.1', r));
+    ingestPort = (ingest.address() as AddressInfo).port;
+    const cookie = await t.login();
+    const res = await t.app.request('/api/rooms', json({ name: 'Media', startUrl: 'https://example.org' }, cookie));
+    roomId = ((await res.json()) as { id: string }).id;
+    expect(res.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await stopEncoder(encoder);
+    t?.ctx.media.stop();
+    ingest?.close();
+    web?.server.close();
+    t?.close();
+  });
+
+  const relayUrl = () => ingestUrl('127.0.0.1', ingestPort, roomId, t.ctx.media.ingestKey(roomId));
+  const mediaUrl = () => `ws://${web.host}/api/rooms/${roomId}/media`;
+
+  it('parses what the encoder writes: codecs from the init segment, a key frame every 15 frames', async () => {
+    // Read the encoder's bytes directly (no relay) to check the parser against real output.
+    const p = spawn('ffmpeg', encoderArgs(TEST_PATTERN, 'pipe:1', { realtime: false, seconds: 2 }), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const splitter = new BoxSplitter();
+    const boxes: Box[] = [];
+    // Odd chunk sizes: a box may be split anywhere.
+    p.stdout!.on('data', (chunk: Buffer) => {
+      for (let i = 0; i < chunk.length; i += 777) boxes.push(...splitter.push(chunk.subarray(i, i + 777)));
+    });
+    await new Promise((r) => p.once('exit', r));
+    const moov = boxes.find((b) => b.type === 'moov')!;
+    const tracks = parseMoov(moov);
+    expect(tracks).toEqual([
+      expect.objectContaining({ kind: 'video', codec: expect.stringMatching(/^avc1\.42c0[0-9a-f]{2}$/), width: 640, height: 360 }),
+      expect.objectContaining({ kind: 'audio', codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 }),
+    ]);
+    const samples = [];
+    for (let i = 0; i < boxes.length; i++) if (boxes[i]!.type === 'moof') samples.push(...parseFragment(boxes[i]!, boxes[i + 1]!));
+    const video = samples.filter((s) => s.trackId === tracks[0]!.id);
+    expect(video.length).toBeGreaterThanOrEqual(58);
+    expect(video.filter((s) => s.key).length).toBe(Math.ceil(video.length / 15));
+    video.forEach((s, i) => expect(s.key).toBe(i % 15 === 0));
+    // AVC format: each sample is 4-byte-length-prefixed NAL units; the key frame has an IDR slice (type 5).
+    const nalTypes: number[] = [];
+    for (let at = 0; at < video[0]!.data.length; at += 4 + video[0]!.data.readUInt32BE(at)) nalTypes.push(video[0]!.data[at + 4]! & 0x1f);
+    expect(nalTypes).toContain(5);
+    for (let i = 1; i < video.length; i++) expect(video[i]!.time).toBeGreaterThan(video[i - 1]!.time);
+    expect(samples.filter((s) => s.trackId === tracks[1]!.id).length).toBeGreaterThan(80);
+  });
+
+  it('refuses an encoder with the wrong key and leaves nothing behind', async () => {
+    expect(await post(ingestUrl('127.0.0.1', ingestPort, roomId, 'wrong'))).toBe(403);
+    expect(await post(`http://127.0.0.1:${ingestPort}/elsewhere`)).toBe(404);
+    expect(t.ctx.media.stats(roomId)).toBeNull();
+  });
+
+  it('relays the stream to viewers near live, from a key frame, with the decoder setup first', async () => {
+    encoder = runEncoder(encoderArgs(TEST_PATTERN, relayUrl(), { seconds: 30 }));
+    const a = viewer(mediaUrl());
+    await until('frames for the first viewer', () => a.got.frames.length > 60);
+    expect(a.got.init).toMatchObject({ video: { codec: expect.stringMatching(/^avc1\./), codedWidth: 640 }, audio: { codec: 'mp4a.40.2' } });
+    expect(a.got.frames.find((f) => f.track === TRACK_VIDEO)).toMatchObject({ key: true });
+    // A late joiner starts at the last key frame: its first frame is a key frame, and it gets a picture at once.
+    const b = viewer(mediaUrl());
+    await until('frames for the late joiner', () => b.got.frames.length > 0);
+    expect(b.got.frames[0]).toMatchObject({ track: TRACK_VIDEO, key: true });
+    await until('a second of frames', () => a.got.frames.filter((f) => f.track === TRACK_VIDEO).length > 90);
+    expect(a.got.frames.some((f) => f.track === TRACK_AUDIO)).toBe(true);
+    // Relay -> viewer on loopback: the frames arrive as they are received (a generous bound).
+    const lags = a.got.frames.slice(-60).map((f) => f.lagMs).sort((x, y) => x - y);
+    expect(lags[Math.floor(lags.length / 2)]!).toBeLessThan(50);
+    a.ws.close();
+    b.ws.close();
+    await stopEncoder(encoder);
+  });
+
+  it('gives seats to the first viewers and tells the next one to use HLS', async () => {
+    const seated = [viewer(mediaUrl()), viewer(mediaUrl()), viewer(mediaUrl())];
+    for (const s of seated) await new Promise((r) => s.ws.once('open', r));
+    const extra = viewer(mediaUrl());
+    await until('the extra viewer to be turned away', () => extra.got.closed !== null);
+    expect(extra.got.closed!.code).toBe(CLOSE_SEATS_FULL);
+    for (const s of seated) s.ws.close();
+    await until('seats to free', () => (t.ctx.media.stats(roomId)?.viewers ?? 0) === 0);
+  });
+
+  it('a viewer that stops reading does not delay another; it is cut off and resumes live', async () => {
+    encoder = runEncoder(encoderArgs(NOISE, relayUrl(), { bitrate: '20M', seconds: 40 }));
+    const healthy = viewer(mediaUrl());
+    const stalled = viewer(mediaUrl());
+    await until('both viewers receive', () => healthy.got.frames.length > 30 && stalled.got.frames.length > 30);
+    // Stop reading: the kernel's buffers fill, then the server's send buffer.
+    const socket = (stalled.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.pause();
+    await until('the relay to cut the stalled viewer off', () => (t.ctx.media.stats(roomId)?.resyncs ?? 0) > 0, 30_000);
+    const serverSide = [...(t.ctx.media as unknown as { viewers: Map<string, Set<WebSocket>> }).viewers.get(roomId)!];
+    const backlog = Math.max(...serverSide.map((ws) => ws.bufferedAmount));
+    // Bounded: the high-water mark plus at most a frame or two, never the whole stream.
+    expect(backlog).toBeLessThan(HIGH_WATER_BYTES + 1024 * 1024);
+    // Meanwhile the healthy viewer stayed live.
+    const recent = healthy.got.frames.filter((f) => f.at > Date.now() - 2000).map((f) => f.lagMs).sort((x, y) => x - y);
+    expect(recent.length).toBeGreaterThan(20);
+    expect(recent[Math.floor(recent.length / 2)]!).toBeLessThan(100);
+    // Reading again, the stalled viewer drains its backlog, then gets live frames from a key frame.
+    const resumedAt = Date.now();
+    socket.resume();
+    await until('live frames for the resumed viewer', () => stalled.got.frames.some((f) => f.at > resumedAt && f.lagMs < 150), 15_000);
+    const afterGap = stalled.got.frames.filter((f) => f.at > resumedAt);
+    const firstLive = afterGap.find((f) => f.lagMs < 150)!;
+    const idx = afterGap.indexOf(firstLive);
+    // Somewhere between the stale backlog and live frames, it restarted at a key frame.
+    expect(afterGap.slice(0, idx + 1).some((f) => f.track === TRACK_VIDEO && f.key) || firstLive.key).toBe(true);
+    healthy.ws.close();
+    stalled.ws.close();
+    await stopEncoder(encoder);
+  }, 90_000);
+
+  it('a viewer whose client vanished without closing is dropped within seconds', async () => {
+    const ghost = viewer(mediaUrl());
+    await new Promise((r) => ghost.ws.once('open', r));
+    await until('the viewer to be seated', () => (t.ctx.media.stats(roomId)?.viewers ?? 0) === 1);
+    // No close frame, and pings go unread so no pong comes: as if the browser's machine dropped off the network.
+    (ghost.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const start = Date.now();
+    await until('the server to drop the ghost', () => (t.ctx.media.stats(roomId)?.viewers ?? 0) === 0, 15_000);
+    expect(Date.now() - start).toBeLessThan(10_000);
+    ghost.ws.terminate();
+  }, 20_000);
+});
