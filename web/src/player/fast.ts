@@ -13,8 +13,8 @@
  * a picture, every seat is taken, or the browser cannot decode the stream's codecs.
  */
 import type { AttachOptions, PlaybackSession, SourceDriver } from './source.js';
-import { createVideoElement } from './source.js';
 import type { PlaybackSource } from '../shared/types.js';
+import { createShell } from './shell.js';
 import { createFrameOutput, frameOutputSupported, type FrameOutput } from './frameOutput.js';
 import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO, base64Bytes, parseFrame, type ServerMessage, type WireFrame } from './fastWire.js';
 
@@ -32,8 +32,8 @@ export const fastDriver: SourceDriver = {
   },
 
   attach(host: HTMLElement, source: PlaybackSource, opts: AttachOptions): PlaybackSession {
-    const video = createVideoElement(opts.muted);
-    host.appendChild(video);
+    const shell = createShell(host, opts.muted);
+    const { video } = shell;
     const session = new FastSession(video, source.url, opts);
     return {
       kind: 'fast',
@@ -42,7 +42,7 @@ export const fastDriver: SourceDriver = {
       destroy: () => {
         session.close();
         video.srcObject = null;
-        video.remove();
+        shell.dispose();
       },
     };
   },

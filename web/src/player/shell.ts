@@ -1,0 +1,43 @@
+/**
+ * The player shell every path plays in: a video.js player around one <video>. video.js owns the
+ * element (its size, which the noVNC layer matches; volume; fullscreen); a path driver only
+ * feeds it, with a MediaStream (fast path) or with hls.js / the browser's own HLS.
+ */
+import videojs from 'video.js/dist/alt/video.core.js';
+import { createVideoElement } from './source.js';
+
+(window as unknown as { VIDEOJS_NO_DYNAMIC_STYLE: boolean }).VIDEOJS_NO_DYNAMIC_STYLE = true;
+
+export interface Shell {
+  video: HTMLVideoElement;
+  /** Removes the player and its <video> from the page. */
+  dispose(): void;
+}
+
+export function createShell(host: HTMLElement, muted: boolean): Shell {
+  const video = createVideoElement(muted);
+  host.appendChild(video);
+  const player = videojs(video, {
+    children: ['mediaLoader'],
+    controls: false,
+    autoplay: false,
+    muted,
+    preload: 'auto',
+    liveui: false,
+    // The page shows its own live state; video.js's tracker would call us "behind" at 15 s.
+    liveTracker: { trackingThreshold: 0, liveTolerance: 3 },
+    html5: { nativeAudioTracks: false, nativeVideoTracks: false, nativeTextTracks: false },
+  });
+  // video.js may wrap or replace the element: feed the one its tech plays.
+  const techVideo = (player.tech(true)?.el() as HTMLVideoElement | undefined) ?? video;
+  return {
+    video: techVideo,
+    dispose() {
+      try {
+        player.dispose(); // also removes the <video> and video.js's wrapper
+      } catch {
+        techVideo.remove();
+      }
+    },
+  };
+}
