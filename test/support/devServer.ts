@@ -1,7 +1,8 @@
 /**
  * A dev server for the web front end: the real admin app (SQLite, auth, presence, control, VNC
  * gateway) around a FakeRuntime that plays each running room's part with local processes:
- *   - ffmpeg writes a live HLS stream (testsrc2 + a quiet sine) where /hls/ID.m3u8 is served,
+ *   - ffmpeg encodes testsrc2 + a quiet sine once and tees it, as the room unit does, to a live
+ *     HLS stream where /hls/ID.m3u8 is served and to the fast-path relay's ingest (port + 1),
  *   - Xvfb + x11vnc (-nofb, unix socket, the room's VNC password) give the VNC gateway a real
  *     input service, so the driver's noVNC connects and clicks land on a real X display,
  * while the app itself serves web/dist (/ -> index.html, /rooms/:id -> room.html, /assets/*).
@@ -30,6 +31,7 @@ import { openDb } from '../../server/store/db.js';
 import { INITIAL_PASSWORD_FILE } from '../../server/auth/adminAuth.js';
 import { MEMBER_ROLES, type MemberRole, type RoomRuntimeStatus, type RoomSpec, type UnitState } from '../../server/runtime/types.js';
 import { FakeRuntime } from './fakeRuntime.js';
+import { createIngestServer } from '../../server/media/ingestServer.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DIST = join(ROOT, 'web', 'dist');
@@ -127,7 +129,7 @@ class DevRuntime extends FakeRuntime {
   private startStream(spec: RoomSpec, entry: RoomProcs): void {
     const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
     const clock = existsSync(font) ? `,drawtext=fontfile=${font}:text='%{localtime\\:%X}':x=w-tw-40:y=40:fontsize=h/18:fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=14` : '';
-    const gop = String(spec.fps);
+    const gop = String(Math.max(1, Math.round(spec.fps / 2)));
     const ffmpeg = spawn(
       'ffmpeg',
       [
@@ -136,13 +138,16 @@ class DevRuntime extends FakeRuntime {
         '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
         '-vf', `format=yuv420p${clock}`,
         '-af', 'volume=0.05',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+        '-map', '0:v', '-map', '1:a',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
         '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-b:v', `${spec.videoBitrateKbps}k`,
-        '-c:a', 'aac', '-b:a', '96k',
-        '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6',
-        '-hls_flags', 'delete_segments+independent_segments+omit_endlist',
-        '-hls_segment_filename', join(this.hlsDir, `${spec.id}-%d.ts`),
-        this.playlist(spec.id),
+        '-c:a', 'aac', '-b:a', '96k', '-ac', '2',
+        '-flags', '+global_header', '-flush_packets', '1',
+        '-f', 'tee',
+        [
+          `[f=hls:hls_time=0.5:hls_list_size=6:hls_flags=delete_segments+independent_segments+omit_endlist:hls_segment_filename=${join(this.hlsDir, `${spec.id}-%d.ts`)}]${this.playlist(spec.id)}`,
+          `[f=mp4:movflags=frag_every_frame+empty_moov+default_base_moof]${spec.relayUrl}`,
+        ].join('|'),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
@@ -223,6 +228,7 @@ async function main(): Promise<void> {
     STREAMBOX_VNC_SOCKET_DIR: vncDir,
     STREAMBOX_ADMIN_LISTEN: `127.0.0.1:${port}`,
     STREAMBOX_WEB_DIR: DIST,
+    STREAMBOX_INGEST_LISTEN: `127.0.0.1:${port + 1}`,
   });
   const media = { ffmpeg: has('ffmpeg'), vnc: has('Xvfb') && has('x11vnc') };
   const runtime = new DevRuntime(hlsDir, vncDir, media, 100 + (port % 100) * 50);
@@ -235,6 +241,9 @@ async function main(): Promise<void> {
   const password = fixedPassword || readFileSync(join(dir, INITIAL_PASSWORD_FILE), 'utf8').trim();
   ctx.rooms.watchRuntime();
   ctx.presence.start();
+  ctx.media.start();
+  const ingest = createIngestServer(ctx.media, log);
+  await new Promise<void>((r) => ingest.listen(config.ingestPort, config.ingestHost, r));
   const api = createApp(ctx);
 
   if (seed === 'demo' || seed === 'live') {
@@ -265,6 +274,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     ctx.presence.stop();
+    ctx.media.stop();
+    ingest.close();
     server.close();
     await runtime.closeAll();
     ctx.rooms.close();

@@ -184,15 +184,17 @@ class FastSession {
       return;
     }
     this.waitingForKey = false;
-    this.receivedAt.set(frame.timestampUs, frame.receivedAtMs);
-    decoder.decode(new EncodedVideoChunk({ type: frame.key ? 'key' : 'delta', timestamp: frame.timestampUs, data: frame.data }));
+    // WebCodecs timestamps are whole microseconds.
+    const timestamp = Math.round(frame.timestampUs);
+    this.receivedAt.set(timestamp, frame.receivedAtMs);
+    decoder.decode(new EncodedVideoChunk({ type: frame.key ? 'key' : 'delta', timestamp, data: frame.data }));
   }
 
   private decodeAudio(frame: WireFrame): void {
     const decoder = this.audioDecoder;
     if (!decoder || decoder.state !== 'configured' || this.waitingForKey) return;
     if (decoder.decodeQueueSize > MAX_DECODE_QUEUE * 4) return;
-    decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: frame.timestampUs, data: frame.data }));
+    decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: Math.round(frame.timestampUs), data: frame.data }));
   }
 
   private show(frame: VideoFrame): void {
