@@ -11,6 +11,7 @@ import { bootAppliance, type Appliance } from '../harness/appliance.js';
 import { INPUT_BUTTONS, INPUT_FIELD, startPageServer, type PageServer } from '../support/pageServer.js';
 import { keyEvent, openAuthenticated, pointerEvent } from '../../server/vnc/rfb.js';
 import { eventually } from '../support/eventually.js';
+import { WebSocket } from 'ws';
 
 const execFileP = promisify(execFile);
 const PORT = 8800;
@@ -32,6 +33,38 @@ async function meanVolume(url: string): Promise<number> {
   const m = /mean_volume: (-?[\d.]+) dB/.exec(stderr);
   if (!m) throw new Error(`no volume in ffmpeg output: ${stderr.slice(-500)}`);
   return Number(m[1]);
+}
+
+/** Two seconds of a room's fast path, read as a room page would (after the first frame). */
+async function fastPathSample(url: string): Promise<{ init: unknown; firstVideoKey: boolean; videoFrames: number; audioFrames: number }> {
+  const ws = new WebSocket(url);
+  let init: unknown = null;
+  let firstVideoKey: boolean | null = null;
+  let videoFrames = 0;
+  let audioFrames = 0;
+  let firstAt = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fast path: no frames within 20 s (init ${JSON.stringify(init)})`)), 20_000);
+    ws.on('error', reject);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        const msg = JSON.parse(String(data));
+        if (msg.type === 'init') init = msg;
+        return;
+      }
+      if (data[0] === 1) {
+        firstVideoKey ??= data[1] === 1;
+        videoFrames++;
+      } else audioFrames++;
+      firstAt ||= Date.now();
+      if (Date.now() - firstAt >= 2000) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  ws.close();
+  return { init, firstVideoKey: firstVideoKey === true, videoFrames, audioFrames };
 }
 
 /** Two frames one second apart differ (the picture moves). */
@@ -62,7 +95,7 @@ describe('the appliance, end to end', () => {
   const createRoom = async (body: object) => {
     const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify(body) });
     expect(res.status).toBe(201);
-    return (await res.json()) as { id: string; status: { state: string }; stream: { rtmp: string; web: Array<{ url: string }> } };
+    return (await res.json()) as { id: string; status: { state: string }; stream: { rtmp: string; web: Array<{ kind: string; url: string }> } };
   };
   const deleteRoom = async (id: string) => expect((await api(`/api/rooms/${id}`, { method: 'DELETE' })).status).toBe(204);
   const activeStates = async (id: string) => (await appliance.exec(['systemctl', 'is-active', ...MEMBERS.map((m) => `${m}@${id}.service`)])).stdout.trim().split('\n');
@@ -98,9 +131,21 @@ describe('the appliance, end to end', () => {
     expect(hashes.length).toBeGreaterThanOrEqual(2);
     expect(new Set(hashes).size, 'distinct frames one second apart').toBeGreaterThan(1);
 
-    // The audience path: nginx serves the HLS playlist on the HTTP port.
-    const playlist = await eventually('the HLS playlist', async () => (await fetch(room.stream.web[0]!.url.replace(/^https?:\/\/[^/]+/, appliance.baseUrl))).text(), (t) => t.startsWith('#EXTM3U') && t.includes('.ts'), 15_000);
-    expect(playlist).toContain('#EXT-X-TARGETDURATION');
+    // The audience path: nginx serves the HLS playlist on the HTTP port, in 0.5 s fragments.
+    const hls = room.stream.web.find((s) => s.kind === 'hls')!;
+    const playlist = await eventually('the HLS playlist', async () => (await fetch(hls.url.replace(/^https?:\/\/[^/]+/, appliance.baseUrl))).text(), (t) => t.startsWith('#EXTM3U') && (t.match(/#EXTINF/g) ?? []).length >= 3, 15_000);
+    const durations = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(Math.max(...durations), `fragment durations ${durations.join(', ')}`).toBeLessThanOrEqual(0.75);
+
+    // The fast path, through nginx like a browser's: the same encode, relayed by the admin service.
+    const fast = room.stream.web.find((s) => s.kind === 'fast')!;
+    expect(room.stream.web.map((s) => s.kind)).toEqual(['fast', 'hls']);
+    const relayed = await fastPathSample(fast.url.replace(/^wss?:\/\/[^/]+/, appliance.baseUrl.replace(/^http/, 'ws')));
+    // Baseline at 1080p is level 4.0 (avc1.42c028); both tracks arrive, the first picture is a key frame.
+    expect(relayed.init).toMatchObject({ video: { codec: 'avc1.42c028', codedWidth: 1920, codedHeight: 1080 }, audio: { codec: 'mp4a.40.2', sampleRate: 48000, numberOfChannels: 2 } });
+    expect(relayed.firstVideoKey).toBe(true);
+    expect(relayed.videoFrames, 'video frames in 2 s').toBeGreaterThanOrEqual(45);
+    expect(relayed.audioFrames, 'audio frames in 2 s').toBeGreaterThanOrEqual(70);
     await deleteRoom(room.id);
   }, 120_000);
 

@@ -115,6 +115,32 @@ describe('dashboard and room page in a real browser', () => {
     await bob.page.screenshot({ path: join(SHOTS, 'e2e-room-viewer-1280.png') });
   }, 120_000);
 
+  /** The stats overlay's text (opened once; it refreshes every second). */
+  async function statsText(page: Page): Promise<string> {
+    if (await page.locator('.stats').isHidden()) await page.locator('button[aria-label="Stream statistics"]').dispatchEvent('click');
+    await page.waitForTimeout(1200);
+    return page.locator('.stats').innerText();
+  }
+
+  /** The delay the overlay shows, in ms. */
+  function shownDelayMs(text: string): number {
+    const m = /delay\s+([\d.]+)\s*(ms|s)\b/.exec(text);
+    if (!m) throw new Error(`no delay in the stats overlay:\n${text}`);
+    return m[2] === 's' ? Number(m[1]) * 1000 : Number(m[1]);
+  }
+
+  it('both watch the fast path by default; the overlay shows the path and a delay well under a second', async () => {
+    for (const p of [alice, bob]) {
+      const text = await eventually('a delay figure', () => statsText(p.page), (t) => /delay\s+[\d.]+/.test(t), 15_000);
+      expect(text).toMatch(/path\s+fast/);
+      // A generous bound that still catches a page that silently fell back to HLS (1-4 s).
+      expect(shownDelayMs(text)).toBeLessThan(1000);
+      expect(await p.page.evaluate(() => !!document.querySelector('video')?.srcObject)).toBe(true);
+    }
+    await alice.page.screenshot({ path: join(SHOTS, 'e2e-room-stats-fast.png') });
+    await alice.page.locator('button[aria-label="Close statistics"]').dispatchEvent('click');
+  }, 60_000);
+
   it("the driver's clicks land on the session's buttons at three window sizes, including a portrait phone", async () => {
     for (const [i, viewport] of [{ width: 1366, height: 768 }, { width: 1000, height: 900 }, { width: 390, height: 844 }].entries()) {
       await alice.page.setViewportSize(viewport);
@@ -199,6 +225,52 @@ describe('dashboard and room page in a real browser', () => {
     await alice.page.waitForSelector('.room-app.driving.input-on', { timeout: 20_000 });
     await alice.context.close();
   }, 60_000);
+
+  it('the fast path carries the room\'s sound; with its endpoint refused the page falls back to HLS and keeps playing', async () => {
+    const res = await fetch(`${appliance.baseUrl}/api/rooms`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name: 'Tone room', startUrl: pages.url('/tone') }) });
+    const toneRoom = ((await res.json()) as { id: string }).id;
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      await context.addInitScript({ content: "localStorage.setItem('streambox.name', 'Listener');" });
+      const page = await context.newPage();
+      await page.goto(`${appliance.baseUrl}/rooms/${toneRoom}`);
+      await expectPlaying({ page } as Participant);
+      expect(await statsText(page)).toMatch(/path\s+fast/);
+      // The loudest RMS over two seconds of the <video>'s own audio track (the tone page plays 440 Hz).
+      const rms = await page.evaluate(async () => {
+        const v = document.querySelector('video')!;
+        const ac = new AudioContext();
+        const analyser = ac.createAnalyser();
+        ac.createMediaStreamSource(v.srcObject as MediaStream).connect(analyser);
+        const buf = new Float32Array(analyser.fftSize);
+        let loudest = 0;
+        for (let i = 0; i < 20; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          analyser.getFloatTimeDomainData(buf);
+          loudest = Math.max(loudest, Math.sqrt(buf.reduce((a, x) => a + x * x, 0) / buf.length));
+        }
+        await ac.close();
+        return loudest;
+      });
+      expect(rms).toBeGreaterThan(0.02);
+      await context.close();
+
+      // The fast path's WebSocket is refused (as a proxy that drops WebSockets would): HLS plays instead.
+      const blocked = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      await blocked.addInitScript({ content: "localStorage.setItem('streambox.name', 'Behind a proxy');" });
+      const page2 = await blocked.newPage();
+      await page2.routeWebSocket(/\/media$/, (ws) => ws.close({ code: 1011, reason: 'refused by the test' }));
+      await page2.goto(`${appliance.baseUrl}/rooms/${toneRoom}`);
+      await expectPlaying({ page: page2 } as Participant);
+      const text = await eventually('a delay figure on HLS', () => statsText(page2), (t) => /delay\s+[\d.]+/.test(t), 20_000);
+      expect(text).toMatch(/path\s+hls/);
+      expect(shownDelayMs(text)).toBeGreaterThan(0);
+      await page2.screenshot({ path: join(SHOTS, 'e2e-room-stats-hls-fallback.png') });
+      await blocked.close();
+    } finally {
+      await fetch(`${appliance.baseUrl}/api/rooms/${toneRoom}`, { method: 'DELETE', headers: { cookie } });
+    }
+  }, 150_000);
 
   it('the dashboard creates and deletes a room end to end', async () => {
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
