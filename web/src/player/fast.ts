@@ -20,7 +20,12 @@ import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO, base64Byte
 
 /** A decoder with more than this many frames waiting is behind: skip to the next key frame. */
 const MAX_DECODE_QUEUE = 3;
-const PING_EVERY_MS = 3000;
+const PING_EVERY_MS = 1000;
+/**
+ * A MediaStream's currentTime runs on even when no frames come, so the Player cannot see a stall:
+ * no picture for this long after the first one means the path broke (the Player reconnects).
+ */
+const NO_PICTURE_MS = 4000;
 /** Delay figures are the median of this many recent pictures. */
 const DELAY_WINDOW = 30;
 
@@ -55,6 +60,7 @@ class FastSession {
   private audioDecoder: AudioDecoder | null = null;
   private waitingForKey = true;
   private shownAny = false;
+  private lastShownAt = 0;
   private closed = false;
   private pinger: number;
   /** Server clock minus ours, from the ping with the shortest round trip. */
@@ -76,7 +82,10 @@ class FastSession {
     this.socket.onmessage = (event) => this.onMessage(event.data as ArrayBuffer | string);
     this.socket.onopen = () => this.ping();
     this.socket.onclose = (event) => this.onClose(event.code, event.reason);
-    this.pinger = window.setInterval(() => this.ping(), PING_EVERY_MS);
+    this.pinger = window.setInterval(() => {
+      this.ping();
+      if (this.shownAny && performance.now() - this.lastShownAt > NO_PICTURE_MS) this.fail('fast path: no picture for 4 s');
+    }, PING_EVERY_MS);
   }
 
   delayMs(): number | null {
@@ -209,6 +218,7 @@ class FastSession {
     }
     if (this.closed) return frame.close();
     this.shownAny = true;
+    this.lastShownAt = performance.now();
     this.output.showVideo(frame);
     if (this.video.paused && this.video.readyState >= 2) void this.video.play().catch(() => undefined);
   }
