@@ -38,8 +38,13 @@ const TEST_PATTERN = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30'];
 /** Noise barely compresses: a stream fast enough to back up a socket that nobody reads. */
 const NOISE = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30,noise=alls=100:allf=t'];
 
-function runEncoder(args: string[]): ChildProcess {
-  return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Every encoder a test started, so that afterAll stops them even after a failure. */
+const started: ChildProcess[] = [];
+
+function runEncoder(args: string[], stdout: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  const p = spawn('ffmpeg', args, { stdio: ['ignore', stdout, 'pipe'] });
+  started.push(p);
+  return p;
 }
 
 function stopEncoder(p: ChildProcess | null): Promise<void> {
@@ -113,7 +118,7 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
   });
 
   afterAll(async () => {
-    await stopEncoder(encoder);
+    await Promise.all(started.map(stopEncoder));
     t?.ctx.media.stop();
     ingest?.close();
     web?.server.close();
@@ -125,7 +130,7 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
 
   it('parses what the encoder writes: codecs from the init segment, a key frame every 15 frames', async () => {
     // Read the encoder's bytes directly (no relay) to check the parser against real output.
-    const p = spawn('ffmpeg', encoderArgs(TEST_PATTERN, 'pipe:1', { realtime: false, seconds: 2 }), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = runEncoder(encoderArgs(TEST_PATTERN, 'pipe:1', { realtime: false, seconds: 2 }), 'pipe');
     const splitter = new BoxSplitter();
     const boxes: Box[] = [];
     // Odd chunk sizes: a box may be split anywhere.
