@@ -31,7 +31,11 @@ describe('DashboardService: rooms', () => {
     expect(room.roomServiceUrl).toBe(`http://localhost/api/rooms/${room.id}`);
     expect(room.vncUrl).toBe(`ws://localhost/api/rooms/${room.id}/vnc`);
     expect(room.stream.rtmp).toBe(`rtmp://localhost:1935/live/${room.id}`);
-    expect(room.stream.web).toEqual([{ kind: 'hls', url: `http://localhost/hls/${room.id}.m3u8`, mimeType: 'application/x-mpegURL' }]);
+    // The fast path first (same origin, the WebSocket scheme), then HLS for the audience.
+    expect(room.stream.web).toEqual([
+      { kind: 'fast', url: `ws://localhost/api/rooms/${room.id}/media`, mimeType: 'application/x-streambox-frames' },
+      { kind: 'hls', url: `http://localhost/hls/${room.id}.m3u8`, mimeType: 'application/x-mpegURL' },
+    ]);
     expect(room.status.state).toBe('live');
     expect(room.status.desiredState).toBe('running');
     expect(room.people).toEqual({ participants: 0, holder: null });

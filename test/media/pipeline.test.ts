@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { WebSocket } from 'ws';
 import type { ServerType } from '@hono/node-server';
 import { FakeRuntime } from '../support/fakeRuntime.js';
-import { json, listen, makeTestApp, type TestApp } from '../support/testApp.js';
+import { cookieFrom, json, listen, makeTestApp, type TestApp } from '../support/testApp.js';
 import { requireTools } from '../harness/container.js';
 import { createIngestServer, ingestUrl } from '../../server/media/ingestServer.js';
 import { silentLogger } from '../../server/log.js';
@@ -162,6 +162,24 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
     expect(await post(ingestUrl('127.0.0.1', ingestPort, roomId, 'wrong'))).toBe(403);
     expect(await post(`http://127.0.0.1:${ingestPort}/elsewhere`)).toBe(404);
     expect(t.ctx.media.stats(roomId)).toBeNull();
+  });
+
+  it('lets viewers in only where the room page would: password rooms need their cookie', async () => {
+    const cookie = await t.login();
+    const locked = (await (await t.app.request('/api/rooms', json({ name: 'Locked', startUrl: 'https://example.org', password: 'open sesame' }, cookie))).json()) as { id: string };
+    const status = (url: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        ws.once('open', () => (ws.close(), resolve(101)));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+    expect(await status(`ws://${web.host}/api/rooms/${locked.id}/media`)).toBe(401);
+    expect(await status(`ws://${web.host}/api/rooms/${locked.id}/media`, { cookie })).toBe(101); // the admin
+    const join = await t.app.request(`/api/rooms/${locked.id}/join`, json({ password: 'open sesame' }));
+    expect(await status(`ws://${web.host}/api/rooms/${locked.id}/media`, { cookie: cookieFrom(join) })).toBe(101);
+    expect(await status(`ws://${web.host}/api/rooms/aaaaaaaaaaaaaaaaaaaaaaaa/media`)).toBe(404);
+    expect(await status(`ws://${web.host}/api/rooms/NOT-AN-ID/media`)).toBe(400);
   });
 
   it('relays the stream to viewers near live, from a key frame, with the decoder setup first', async () => {
