@@ -15,7 +15,8 @@
  * Run as root, one appliance at a time on the machine (fixed ports 8800, 1935, 8080):
  *   flock /tmp/streambox-media.lock npm run bench
  * BENCH_SECONDS (default 20) sets each measuring window. For tuning, BENCH_QUICK=1 measures only
- * the first frame and glass-to-glass with one viewer, and BENCH_PATHS=fast (or hls) one path.
+ * the first frame and glass-to-glass with one viewer, BENCH_PATHS=fast (or hls) one path, and
+ * BENCH_FFMPEG_DROPIN=FILE adds a drop-in to the room encoder's unit (to try encoder settings).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -156,6 +157,12 @@ async function main(): Promise<void> {
   // 50 receive-only clients must all get a fast-path seat (the default is 30 per room).
   await app.exec(['sh', '-c', "sed -i 's/^STREAMBOX_FAST_PATH_SEATS=.*/STREAMBOX_FAST_PATH_SEATS=60/' /etc/streambox/streambox.env && systemctl restart streambox-admin"]);
   await waitHealthy(app.baseUrl);
+  // Encoder experiments without rebuilding the root: a drop-in for ffmpeg@.service (e.g. another ExecStart).
+  if (process.env.BENCH_FFMPEG_DROPIN) {
+    const conf = readFileSync(process.env.BENCH_FFMPEG_DROPIN, 'utf8');
+    log(`ffmpeg@.service drop-in from ${process.env.BENCH_FFMPEG_DROPIN}`);
+    await app.exec(['sh', '-c', `mkdir -p /run/systemd/system/ffmpeg@.service.d && cat > /run/systemd/system/ffmpeg@.service.d/bench.conf <<'EOF'\n${conf}\nEOF\nsystemctl daemon-reload`]);
+  }
   const cookie = await app.login();
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   const b = browser;
