@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { containRect, normalizePoint, snapRect } from '../../web/src/room/contentRect.js';
 import { keysymForChar } from '../../web/src/room/touchKeyboard.js';
+import { formatDelay } from '../../web/src/shared/format.js';
 
 describe('the picture inside a letterboxed video (object-fit: contain)', () => {
   it('fills the width of a wide box and centres vertically in a tall one', () => {
@@ -32,5 +33,13 @@ describe('on-screen keyboard keysyms', () => {
     expect(keysymForChar('€')).toBe(0x01000000 + 0x20ac);
     expect(keysymForChar('\n')).toBe(0xff0d);
     expect(keysymForChar('\t')).toBe(0xff09);
+  });
+});
+
+describe('the delay figure in the stats overlay', () => {
+  it('says what each path measures from, in ms under a second', () => {
+    expect(formatDelay('fast', 42)).toBe('42 ms after encoding');
+    expect(formatDelay('hls', 1340)).toBe('1.3 s behind the live edge');
+    expect(formatDelay('hls', null)).toBe('—');
   });
 });

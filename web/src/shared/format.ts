@@ -45,9 +45,12 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** A player's delay for people: "95 ms" on the fast path, "1.3 s" on HLS. */
+/**
+ * A player's delay for people. The fast path measures from the encoder's output to this screen
+ * (capturing and encoding come before, ~70 ms on the benchmark machine); HLS from the playlist's end.
+ */
 export function formatDelay(path: string | null, delayMs: number | null): string {
   if (delayMs === null) return '—';
   const amount = delayMs < 1000 ? `${delayMs} ms` : `${(delayMs / 1000).toFixed(1)} s`;
-  return path === 'fast' ? `${amount} (from the encoder)` : `${amount} behind the live edge`;
+  return path === 'fast' ? `${amount} after encoding` : `${amount} behind the live edge`;
 }
