@@ -28,7 +28,6 @@ async function main(): Promise<void> {
   ctx.rooms.watchRuntime();
   ctx.presence.start();
   ctx.media.start();
-  ctx.rooms.onChange((roomId) => roomId && !ctx.rooms.exists(roomId) && ctx.media.closeRoom(roomId));
   const ingest = createIngestServer(ctx.media, log);
   ingest.listen(config.ingestPort, config.ingestHost, () => log.info(`media ingest listening on ${config.ingestHost}:${config.ingestPort}`));
 

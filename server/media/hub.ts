@@ -40,8 +40,10 @@ interface ActiveIngest {
 export class MediaHub {
   private readonly relays = new Map<string, RoomRelay>();
   private readonly ingests = new Map<string, ActiveIngest>();
-  private readonly viewers = new Map<string, Set<WebSocket>>();
+  /** Each room's viewer sockets, with when each last answered a ping. */
+  private readonly viewers = new Map<string, Map<WebSocket, { lastPong: number }>>();
   private pinger: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly deps: MediaHubDeps) {}
 
@@ -99,29 +101,32 @@ export class MediaHub {
     return this.relays.get(roomId)?.stats() ?? null;
   }
 
-  /** Pings every viewer and drops the ones that stopped answering. */
+  /** Pings every viewer and drops the ones that stopped answering; follows rooms being deleted. */
   start(): void {
     this.pinger = setInterval(() => {
       const now = Date.now();
-      for (const set of this.viewers.values())
-        for (const ws of set) {
-          const lastPong = (ws as WebSocket & { lastPong?: number }).lastPong ?? now;
-          if (now - lastPong > DEAD_AFTER_MS) ws.terminate();
+      for (const room of this.viewers.values())
+        for (const [ws, viewer] of room) {
+          if (now - viewer.lastPong > DEAD_AFTER_MS) ws.terminate();
           else ws.ping();
         }
     }, PING_EVERY_MS);
     this.pinger.unref();
+    this.unsubscribe = this.deps.rooms.onChange((roomId) => {
+      if (roomId && !this.deps.rooms.exists(roomId)) this.closeRoom(roomId);
+    });
   }
 
   stop(): void {
     if (this.pinger) clearInterval(this.pinger);
+    this.unsubscribe?.();
     for (const ingest of this.ingests.values()) ingest.abort('server shutting down');
-    for (const set of this.viewers.values()) for (const ws of set) ws.close(1001, 'server shutting down');
+    for (const room of this.viewers.values()) for (const ws of room.keys()) ws.close(1001, 'server shutting down');
   }
 
   /** The room is gone: close its viewers and its encoder connection. */
   closeRoom(roomId: string): void {
-    for (const ws of this.viewers.get(roomId) ?? []) ws.close(CLOSE_ROOM_GONE, 'room deleted');
+    for (const ws of this.viewers.get(roomId)?.keys() ?? []) ws.close(CLOSE_ROOM_GONE, 'room deleted');
     this.ingests.get(roomId)?.abort('room deleted');
     this.relays.delete(roomId);
   }
@@ -146,17 +151,16 @@ export class MediaHub {
       let socket: WebSocket | null = null;
       return {
         onOpen: (_event, ws) => {
-          socket = ws.raw as WebSocket;
-          const set = this.viewers.get(roomId) ?? new Set<WebSocket>();
-          if (set.size >= this.deps.fastPathSeats) {
-            send(socket, { type: 'full', seats: this.deps.fastPathSeats });
-            socket.close(CLOSE_SEATS_FULL, 'every fast-path seat is taken');
+          const raw = (socket = ws.raw as WebSocket);
+          const room = this.viewers.get(roomId) ?? new Map<WebSocket, { lastPong: number }>();
+          if (room.size >= this.deps.fastPathSeats) {
+            send(raw, { type: 'full', seats: this.deps.fastPathSeats });
+            raw.close(CLOSE_SEATS_FULL, 'every fast-path seat is taken');
             return;
           }
-          this.viewers.set(roomId, set.add(socket));
-          const raw = socket as WebSocket & { lastPong?: number };
-          raw.lastPong = Date.now();
-          raw.on('pong', () => (raw.lastPong = Date.now()));
+          const viewer = { lastPong: Date.now() };
+          this.viewers.set(roomId, room.set(raw, viewer));
+          raw.on('pong', () => (viewer.lastPong = Date.now()));
           leave = this.relay(roomId).join({
             send: (data) => raw.send(data),
             bufferedAmount: () => raw.bufferedAmount,

@@ -17,7 +17,7 @@ import { createIngestServer, ingestUrl } from '../../server/media/ingestServer.j
 import { silentLogger } from '../../server/log.js';
 import { BoxSplitter, parseFragment, parseMoov, type Box } from '../../server/media/fmp4.js';
 import { HIGH_WATER_BYTES } from '../../server/media/relay.js';
-import { CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO } from '../../server/media/wire.js';
+import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO } from '../../server/media/wire.js';
 
 /** The encoder's output half, as in units/ffmpeg@.service (GOP of 15 = 0.5 s at 30 fps). */
 function encoderArgs(input: string[], relayUrl: string, opts: { bitrate?: string; realtime?: boolean; seconds: number }): string[] {
@@ -221,7 +221,7 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
     const socket = (stalled.ws as unknown as { _socket: import('node:net').Socket })._socket;
     socket.pause();
     await until('the relay to cut the stalled viewer off', () => (t.ctx.media.stats(roomId)?.resyncs ?? 0) > 0, 30_000);
-    const serverSide = [...(t.ctx.media as unknown as { viewers: Map<string, Set<WebSocket>> }).viewers.get(roomId)!];
+    const serverSide = [...(t.ctx.media as unknown as { viewers: Map<string, Map<WebSocket, unknown>> }).viewers.get(roomId)!.keys()];
     const backlog = Math.max(...serverSide.map((ws) => ws.bufferedAmount));
     // Bounded: the high-water mark plus at most a frame or two, never the whole stream.
     expect(backlog).toBeLessThan(HIGH_WATER_BYTES + 1024 * 1024);
@@ -242,6 +242,17 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
     stalled.ws.close();
     await stopEncoder(encoder);
   }, 90_000);
+
+  it('deleting the room closes its viewers with the code the page knows', async () => {
+    const cookie = await t.login();
+    const other = (await (await t.app.request('/api/rooms', json({ name: 'Short-lived', startUrl: 'https://example.org' }, cookie))).json()) as { id: string };
+    const v = viewer(`ws://${web.host}/api/rooms/${other.id}/media`);
+    await new Promise((r) => v.ws.once('open', r));
+    expect((await t.app.request(`/api/rooms/${other.id}`, { method: 'DELETE', headers: { cookie } })).status).toBe(204);
+    await until('the viewer to be closed', () => v.got.closed !== null);
+    expect(v.got.closed!.code).toBe(CLOSE_ROOM_GONE);
+    expect(t.ctx.media.stats(other.id)).toBeNull();
+  });
 
   it('a viewer whose client vanished without closing is dropped within seconds', async () => {
     const ghost = viewer(mediaUrl());

@@ -21,6 +21,8 @@ import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO, base64Byte
 /** A decoder with more than this many frames waiting is behind: skip to the next key frame. */
 const MAX_DECODE_QUEUE = 3;
 const PING_EVERY_MS = 1000;
+/** At most this many frames wait for the decoders' setup (one GOP of video and its sound is ~40). */
+const MAX_PENDING = 240;
 /**
  * A MediaStream's currentTime runs on even when no frames come, so the Player cannot see a stall:
  * no picture for this long after the first one means the path broke (the Player reconnects).
@@ -69,6 +71,10 @@ class FastSession {
   /** Receive time (server clock) by presentation timestamp, until the frame is shown. */
   private readonly receivedAt = new Map<number, number>();
   private readonly delays: number[] = [];
+  /** Frames that arrive while the decoders are being set up (a joiner's GOP comes right after init). */
+  private pending: WireFrame[] | null = null;
+  /** Counts decoder setups, so that a stale one (the encoder restarted meanwhile) is dropped. */
+  private setups = 0;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -123,14 +129,35 @@ class FastSession {
   private onMessage(data: ArrayBuffer | string): void {
     if (typeof data === 'string') return this.onControl(JSON.parse(data) as ServerMessage);
     const frame = parseFrame(data);
-    if (frame?.track === TRACK_VIDEO) this.decodeVideo(frame);
-    else if (frame?.track === TRACK_AUDIO) this.decodeAudio(frame);
+    if (!frame) return;
+    if (this.pending) {
+      if (this.pending.length < MAX_PENDING) this.pending.push(frame);
+      return;
+    }
+    this.decode(frame);
+  }
+
+  private decode(frame: WireFrame, catchingUp = false): void {
+    if (frame.track === TRACK_VIDEO) this.decodeVideo(frame, catchingUp);
+    else if (frame.track === TRACK_AUDIO) this.decodeAudio(frame, catchingUp);
   }
 
   private onControl(msg: ServerMessage): void {
     switch (msg.type) {
-      case 'init':
-        return void this.configure(msg).catch((err: Error) => this.fail(`fast path: ${err.message}`));
+      case 'init': {
+        this.pending = [];
+        const setup = ++this.setups;
+        return void this.configure(msg, setup).then(
+          () => {
+            if (setup !== this.setups) return; // a newer init is being set up
+            const frames = this.pending ?? [];
+            this.pending = null;
+            // The joiner's GOP: decode all of it (its last frames are live), however deep the queue gets.
+            for (const f of frames) this.decode(f, true);
+          },
+          (err: Error) => this.fail(`fast path: ${err.message}`),
+        );
+      }
       case 'pong': {
         const now = Date.now();
         const rtt = now - msg.t;
@@ -145,7 +172,7 @@ class FastSession {
     }
   }
 
-  private async configure(msg: Extract<ServerMessage, { type: 'init' }>): Promise<void> {
+  private async configure(msg: Extract<ServerMessage, { type: 'init' }>, setup: number): Promise<void> {
     this.closeDecoders();
     this.waitingForKey = true;
     const videoConfig: VideoDecoderConfig = {
@@ -156,7 +183,7 @@ class FastSession {
       optimizeForLatency: true,
     };
     if (!(await VideoDecoder.isConfigSupported(videoConfig)).supported) throw new Error(`this browser cannot decode ${msg.video.codec}`);
-    if (this.closed) return;
+    if (this.closed || setup !== this.setups) return;
     const videoDecoder = new VideoDecoder({
       output: (frame) => this.show(frame),
       error: (err) => this.fail(`fast path: video decoder: ${err.message}`),
@@ -172,7 +199,7 @@ class FastSession {
         description: base64Bytes(msg.audio.description),
       };
       // Without sound support we still show the picture: better than falling back to seconds of delay.
-      if ((await AudioDecoder.isConfigSupported(audioConfig)).supported && !this.closed) {
+      if ((await AudioDecoder.isConfigSupported(audioConfig)).supported && !this.closed && setup === this.setups) {
         const audioDecoder = new AudioDecoder({
           output: (data) => this.output.playAudio(data),
           error: () => {
@@ -185,10 +212,10 @@ class FastSession {
     }
   }
 
-  private decodeVideo(frame: WireFrame): void {
+  private decodeVideo(frame: WireFrame, catchingUp: boolean): void {
     const decoder = this.videoDecoder;
     if (!decoder || decoder.state !== 'configured') return;
-    if (!frame.key && (this.waitingForKey || decoder.decodeQueueSize > MAX_DECODE_QUEUE)) {
+    if (!frame.key && (this.waitingForKey || (!catchingUp && decoder.decodeQueueSize > MAX_DECODE_QUEUE))) {
       this.waitingForKey = true; // behind (or just joined mid-GOP): jump to the next key frame
       return;
     }
@@ -199,10 +226,11 @@ class FastSession {
     decoder.decode(new EncodedVideoChunk({ type: frame.key ? 'key' : 'delta', timestamp, data: frame.data }));
   }
 
-  private decodeAudio(frame: WireFrame): void {
+  private decodeAudio(frame: WireFrame, catchingUp: boolean): void {
     const decoder = this.audioDecoder;
     if (!decoder || decoder.state !== 'configured' || this.waitingForKey) return;
-    if (decoder.decodeQueueSize > MAX_DECODE_QUEUE * 4) return;
+    // A joiner's backlog of sound would only add delay: sound starts live.
+    if (catchingUp || decoder.decodeQueueSize > MAX_DECODE_QUEUE * 4) return;
     decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: Math.round(frame.timestampUs), data: frame.data }));
   }
 
