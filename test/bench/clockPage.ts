@@ -10,6 +10,8 @@
  * - COUNT row: 8 blocks (with their inverted row) holding the number of pointer presses mod 256.
  * - MARKER: a large square that flips black/white on every press (what a human sees), and the
  *   click target. The pointer is hidden (cursor: none) so x11grab does not paint it over the pattern.
+ * - FLASH: a square that turns white for 150 ms at every whole second, while the page plays a
+ *   1 kHz beep (A/V sync: the viewer times both and pairs them).
  * The rest is mid grey, static, so the page is light for the encoder.
  *
  * Served from the host on loopback (the appliance container shares the host's network).
@@ -25,17 +27,20 @@ export const COUNT_BITS = 8;
 export const TIME_ROW = { left: 160, top: 80 };
 export const COUNT_ROW = { left: 160, top: 240 };
 export const MARKER = { left: 760, top: 480, width: 400, height: 300 };
+export const FLASH = { left: 1500, top: 480, width: 240, height: 240 };
 
 const clockHtml = `<!doctype html><meta charset="utf-8"><title>clock</title>
 <style>
 html,body{margin:0;width:100%;height:100%;overflow:hidden;background:#808080;cursor:none}
 canvas,#marker{position:absolute;display:block}
 #marker{left:${MARKER.left}px;top:${MARKER.top}px;width:${MARKER.width}px;height:${MARKER.height}px;background:#000}
+#flash{position:absolute;left:${FLASH.left}px;top:${FLASH.top}px;width:${FLASH.width}px;height:${FLASH.height}px;background:#000}
 #t{position:absolute;left:${TIME_ROW.left}px;top:${COUNT_ROW.top + 3 * BLOCK}px;font:32px monospace;color:#fff}
 </style>
 <canvas id="time" width="${TIME_BITS * BLOCK}" height="${2 * BLOCK}" style="left:${TIME_ROW.left}px;top:${TIME_ROW.top}px"></canvas>
 <canvas id="count" width="${COUNT_BITS * BLOCK}" height="${2 * BLOCK}" style="left:${COUNT_ROW.left}px;top:${COUNT_ROW.top}px"></canvas>
 <div id="marker"></div>
+<div id="flash"></div>
 <div id="t"></div>
 <script>
 const B = ${BLOCK}, P40 = 2 ** 40;
@@ -51,8 +56,22 @@ function row(g, value, bits) {
     g.fillStyle = bit ? '#000' : '#fff'; g.fillRect(i * B, B, B, B);
   }
 }
+const flash = document.getElementById('flash');
+const ac = new AudioContext();
+setInterval(() => { if (ac.state !== 'running') ac.resume(); }, 500);
+let second = Math.floor(Date.now() / 1000);
+function beep() {
+  const o = ac.createOscillator(), g = ac.createGain();
+  o.frequency.value = 1000; g.gain.value = 0.8;
+  o.connect(g).connect(ac.destination);
+  o.start(); o.stop(ac.currentTime + 0.08);
+}
 function frame() {
-  row(tg, Date.now() % P40, ${TIME_BITS});
+  const now = Date.now();
+  row(tg, now % P40, ${TIME_BITS});
+  // Picture and sound of one instant: both start in the same frame, at each whole second.
+  if (Math.floor(now / 1000) !== second) { second = Math.floor(now / 1000); flash.style.background = '#fff'; beep(); }
+  else if (now % 1000 > 150) flash.style.background = '#000';
   requestAnimationFrame(frame);
 }
 function press() {

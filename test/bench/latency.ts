@@ -253,6 +253,30 @@ async function main(): Promise<void> {
     }
   }
 
+  /**
+   * A/V sync: the clock page flashes a square and beeps at every whole second; the viewer notes
+   * when each flash is presented and when each beep starts in the player's own sound. Positive:
+   * the sound comes after its picture.
+   */
+  async function avSync(section: string, v: Viewer): Promise<void> {
+    const what = 'sound after its picture (A/V offset): p50 / min / max';
+    try {
+      await v.page.evaluate('window.__benchListen(); window.__bench.flashes = []; window.__bench.beeps = []');
+      await sleep(Math.min(WINDOW_MS, 12_000));
+      const s = await v.state();
+      const offsets = s.beeps.flatMap((b) => {
+        const near = s.flashes.filter((f) => Math.abs(b - f) < 500).sort((x, y) => Math.abs(b - x) - Math.abs(b - y))[0];
+        return near === undefined ? [] : [b - near];
+      });
+      await v.page.evaluate('window.__benchAudio && window.__benchAudio.close()');
+      if (offsets.length === 0) throw new Error(`no beep paired with a flash (${s.beeps.length} beeps heard, ${s.flashes.length} flashes seen)`);
+      offsets.sort((a, c) => a - c);
+      record(section, what, `${ms(percentile(offsets, 50))} / ${ms(offsets[0]!)} / ${ms(offsets.at(-1)!)}`, `${offsets.length} pairs (${s.beeps.length} beeps heard, ${s.flashes.length} flashes seen); within ~10 ms (256-sample audio blocks, frame times)`);
+    } catch (e) {
+      failed(section, what, e);
+    }
+  }
+
   /** Clicks on the marker through the room page (noVNC), and finds the first frame showing each press. */
   async function inputToPhoton(section: string, v: Viewer): Promise<void> {
     const what = `input-to-photon p50 (${CLICKS} clicks)`;
@@ -350,6 +374,7 @@ async function main(): Promise<void> {
     if (v) {
       await sleep(path === 'hls' ? 10_000 : 4000); // let the player settle at its live distance
       await glass(path, 'glass-to-glass, 1 decoding viewer', v);
+      await avSync(path, v);
       if (QUICK) {
         await v.close();
         continue;

@@ -10,7 +10,7 @@
  *   before noVNC sees it).
  * It is a plain string so that no bundler helper leaks into page.evaluate.
  */
-import { BLOCK, COUNT_BITS, COUNT_ROW, SCREEN, TIME_BITS, TIME_ROW } from './clockPage.js';
+import { BLOCK, COUNT_BITS, COUNT_ROW, FLASH, SCREEN, TIME_BITS, TIME_ROW } from './clockPage.js';
 
 export interface BenchState {
   collecting: boolean;
@@ -26,11 +26,49 @@ export interface BenchState {
   presses: number[];
   videoSize: string;
   errors: string[];
+  /** Presentation times of frames where the clock page's flash turned on. */
+  flashes: number[];
+  /** Times the beep started in the player's sound (after window.__benchListen()). */
+  beeps: number[];
 }
 
 export const VIEWER_SCRIPT = `(() => {
   if (window.__bench) return;
-  const st = window.__bench = { collecting: false, delays: [], presented: 0, undecodable: 0, firstFrameAt: null, firstDecodedAt: null, hooked: 0, counts: {}, lastCount: null, presses: [], videoSize: '', errors: [] };
+  const st = window.__bench = { collecting: false, delays: [], presented: 0, undecodable: 0, firstFrameAt: null, firstDecodedAt: null, hooked: 0, counts: {}, lastCount: null, presses: [], videoSize: '', errors: [], flashes: [], beeps: [] };
+  const flashCanvas = document.createElement('canvas');
+  flashCanvas.width = flashCanvas.height = 8;
+  const fg = flashCanvas.getContext('2d', { willReadFrequently: true });
+  let flashOn = false;
+  function flashLit(video) {
+    const k = video.videoWidth / SW;
+    fg.drawImage(video, (${FLASH.left} + ${FLASH.width / 4}) * k, (${FLASH.top} + ${FLASH.height / 4}) * k, ${FLASH.width / 2} * k, ${FLASH.height / 2} * k, 0, 0, 8, 8);
+    const d = fg.getImageData(0, 0, 8, 8).data;
+    let s = 0;
+    for (let i = 0; i < d.length; i += 4) s += d[i + 1];
+    return s / 64 > 128;
+  }
+  // Listens to the player's own sound (the <video>'s MediaStream, or the element itself for HLS)
+  // and notes when each beep starts: 256-sample blocks, so within ~5 ms.
+  window.__benchListen = () => {
+    const video = document.querySelector('video.media') || document.querySelector('video');
+    const ac = new AudioContext();
+    if (!video.srcObject) { video.muted = false; video.volume = 1; } // a muted element feeds silence
+    const src = video.srcObject ? ac.createMediaStreamSource(new MediaStream(video.srcObject.getAudioTracks())) : ac.createMediaElementSource(video);
+    const proc = ac.createScriptProcessor(256, 2, 1);
+    let loud = false;
+    proc.onaudioprocess = (e) => {
+      const x = e.inputBuffer.getChannelData(0);
+      let sum = 0;
+      for (let i = 0; i < x.length; i++) sum += x[i] * x[i];
+      const rms = Math.sqrt(sum / x.length);
+      if (!loud && rms > 0.1) { loud = true; st.beeps.push(Date.now()); }
+      else if (loud && rms < 0.02) loud = false;
+    };
+    src.connect(proc);
+    proc.connect(ac.destination);
+    if (!video.srcObject) src.connect(ac.destination);
+    window.__benchAudio = ac;
+  };
   const B = ${BLOCK}, SW = ${SCREEN.width}, P40 = 2 ** 40;
   const rows = {
     time: { left: ${TIME_ROW.left}, top: ${TIME_ROW.top}, bits: ${TIME_BITS} },
@@ -81,6 +119,9 @@ export const VIEWER_SCRIPT = `(() => {
           if (st.collecting) st.delays.push(delay);
         }
       }
+      const lit = flashLit(video);
+      if (lit && !flashOn) st.flashes.push(now);
+      flashOn = lit;
       const c = decode(video, rows.count);
       if (c !== null && c !== st.lastCount) {
         st.lastCount = c;
