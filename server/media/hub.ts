@@ -1,7 +1,7 @@
 /**
  * The fast path's two ends, by room:
- * - ingest: each room's encoder pushes fragmented MP4 (an HTTP POST that lasts as long as the
- *   encoder runs) to the ingest listener (ingestServer.ts), authenticated by a per-room key;
+ * - ingest: each room's encoder pushes two FLV streams, video and audio (HTTP POSTs that last as
+ *   long as the encoder runs), to the ingest listener (ingestServer.ts), with a per-room key;
  * - viewers: the room page's WebSocket GET /api/rooms/:id/media (behind the appliance's one
  *   HTTP port, like every other route), limited to `fastPathSeats` per room; past that, pages
  *   use the audience path (HLS).
@@ -15,7 +15,8 @@ import type { RoomsService } from '../rooms/service.js';
 import { AppError } from '../errors.js';
 import { isRoomId } from '../rooms/ids.js';
 import { hmac, safeEqual } from '../auth/secrets.js';
-import { Fmp4Ingest } from './ingest.js';
+import { FlvReader } from './flv.js';
+import type { TrackInfo } from './tracks.js';
 import { RoomRelay, type RelayStats } from './relay.js';
 import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, type ClientMessage, type ServerMessage } from './wire.js';
 
@@ -63,17 +64,21 @@ export class MediaHub {
   }
 
   /**
-   * Starts reading one encoder connection. A newer connection for the same room replaces the
-   * older one (the encoder restarted before the old TCP connection noticed).
-   * Returns the functions the transport calls with bytes and at the end.
+   * Starts reading one of a room's encoder connections (its video or its audio). A newer
+   * connection for the same track replaces the older one (the encoder restarted before the old
+   * TCP connection noticed). Returns the functions the transport calls with bytes and at the end.
    */
-  openIngest(roomId: string, abort: (reason: string) => void): { push(chunk: Buffer): void; end(): void } {
-    this.ingests.get(roomId)?.abort('replaced by a newer encoder connection');
+  openIngest(roomId: string, kind: TrackInfo['kind'], abort: (reason: string) => void): { push(chunk: Buffer): void; end(): void } {
+    const key = `${roomId}/${kind}`;
+    this.ingests.get(key)?.abort('replaced by a newer encoder connection');
     const relay = this.relay(roomId);
-    const parser = new Fmp4Ingest(relay);
+    const parser = new FlvReader({
+      setTrack: (track) => track.kind === kind && relay.setTrack(track),
+      publish: (sample) => sample.kind === kind && relay.publish(sample),
+    });
     const me: ActiveIngest = { abort };
-    this.ingests.set(roomId, me);
-    this.deps.log.info('media: encoder connected', { room: roomId });
+    this.ingests.set(key, me);
+    this.deps.log.info('media: encoder connected', { room: roomId, track: kind });
     let failed = false;
     let ended = false;
     return {
@@ -90,8 +95,8 @@ export class MediaHub {
       end: () => {
         if (ended) return;
         ended = true;
-        if (this.ingests.get(roomId) === me) this.ingests.delete(roomId);
-        this.deps.log.info('media: encoder disconnected', { room: roomId });
+        if (this.ingests.get(key) === me) this.ingests.delete(key);
+        this.deps.log.info('media: encoder disconnected', { room: roomId, track: kind });
         this.forgetIfIdle(roomId);
       },
     };
@@ -127,12 +132,13 @@ export class MediaHub {
   /** The room is gone: close its viewers and its encoder connection. */
   closeRoom(roomId: string): void {
     for (const ws of this.viewers.get(roomId)?.keys() ?? []) ws.close(CLOSE_ROOM_GONE, 'room deleted');
-    this.ingests.get(roomId)?.abort('room deleted');
+    for (const kind of ['video', 'audio']) this.ingests.get(`${roomId}/${kind}`)?.abort('room deleted');
     this.relays.delete(roomId);
   }
 
   private forgetIfIdle(roomId: string): void {
-    if (!this.ingests.has(roomId) && !(this.viewers.get(roomId)?.size ?? 0)) this.relays.delete(roomId);
+    const ingesting = this.ingests.has(`${roomId}/video`) || this.ingests.has(`${roomId}/audio`);
+    if (!ingesting && !(this.viewers.get(roomId)?.size ?? 0)) this.relays.delete(roomId);
   }
 
   /** Hono handlers for GET /api/rooms/:id/media (WebSocket). */

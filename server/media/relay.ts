@@ -8,7 +8,7 @@
  *   nobody else waits for it. The relay never queues per viewer; the socket's own buffer is the
  *   only backlog, and it is bounded by HIGH_WATER_BYTES plus one frame.
  */
-import type { AudioTrackInfo, Sample, TrackInfo, VideoTrackInfo } from './fmp4.js';
+import type { AudioTrackInfo, Sample, TrackInfo, VideoTrackInfo } from './tracks.js';
 import { TRACK_AUDIO, TRACK_VIDEO, frameMessage, initMessage } from './wire.js';
 
 export interface ViewerSink {
@@ -58,10 +58,12 @@ export class RoomRelay {
     return this.viewers.size;
   }
 
-  /** The encoder (re)started: new decoder setup; everyone waits for its first key frame. */
-  setTracks(tracks: TrackInfo[]): void {
-    this.video = tracks.find((t): t is VideoTrackInfo => t.kind === 'video') ?? null;
-    this.audio = tracks.find((t): t is AudioTrackInfo => t.kind === 'audio') ?? null;
+  /** The encoder (re)started a track: new decoder setup; everyone waits for the next key frame. */
+  setTrack(track: TrackInfo): void {
+    const current = track.kind === 'video' ? this.video : this.audio;
+    if (current && current.codec === track.codec && current.description.equals(track.description)) return; // same setup again
+    if (track.kind === 'video') this.video = track;
+    else this.audio = track;
     this.init = this.video ? initMessage(this.video, this.audio) : null;
     this.gop = [];
     this.gopBytes = 0;
@@ -72,7 +74,7 @@ export class RoomRelay {
   }
 
   publish(sample: Sample): void {
-    const track = sample.trackId === this.video?.id ? this.video : sample.trackId === this.audio?.id ? this.audio : null;
+    const track = sample.kind === 'video' ? this.video : this.audio;
     if (!track) return;
     const isVideo = track.kind === 'video';
     const key = isVideo && sample.key;

@@ -11,7 +11,7 @@
  *   4  f64  presentation time, microseconds (the encoder's clock)
  *   12 f64  when the relay received it, ms since the epoch (the server's clock)
  */
-import type { AudioTrackInfo, VideoTrackInfo } from './fmp4.js';
+import type { AudioTrackInfo, VideoTrackInfo } from './tracks.js';
 
 export const FRAME_HEADER_BYTES = 20;
 export const TRACK_VIDEO = 1;

@@ -21,7 +21,8 @@ export interface RoomSpec {
   /** Secret the input service (x11vnc) requires; only the admin service's VNC gateway knows it. */
   vncPassword: string;
   /**
-   * Where the encoder pushes its fast-path copy (fragmented MP4, HTTP POST), key included:
+   * Base URL the encoder pushes its fast-path copy to, one FLV stream per track (HTTP POST to
+   * `${relayUrl}video` and `${relayUrl}audio`), key included:
    * the admin service's relay. The same encode also goes to RTMP for HLS and external players.
    */
   relayUrl: string;

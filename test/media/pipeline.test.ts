@@ -1,11 +1,14 @@
 /**
  * The fast path's server side with a real encoder: ffmpeg (the room unit's output settings, with
- * test-pattern inputs instead of a display and a sound card) POSTs fragmented MP4 to the real
- * ingest listener; the real relay fans it out to real WebSocket viewers through the app.
+ * test-pattern inputs instead of a display and a sound card) POSTs one FLV stream per track to
+ * the real ingest listener; the real relay fans them out to real WebSocket viewers through the app.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { WebSocket } from 'ws';
@@ -15,12 +18,13 @@ import { cookieFrom, json, listen, makeTestApp, type TestApp } from '../support/
 import { requireTools } from '../harness/container.js';
 import { createIngestServer, ingestUrl } from '../../server/media/ingestServer.js';
 import { silentLogger } from '../../server/log.js';
-import { BoxSplitter, parseFragment, parseMoov, type Box } from '../../server/media/fmp4.js';
+import { FlvReader } from '../../server/media/flv.js';
+import type { Sample, TrackInfo } from '../../server/media/tracks.js';
 import { HIGH_WATER_BYTES } from '../../server/media/relay.js';
 import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO } from '../../server/media/wire.js';
 
 /** The encoder's output half, as in units/ffmpeg@.service (GOP of 15 = 0.5 s at 30 fps). */
-function encoderArgs(input: string[], relayUrl: string, opts: { bitrate?: string; realtime?: boolean; seconds: number }): string[] {
+function encoderArgs(input: string[], relayBase: string, opts: { bitrate?: string; realtime?: boolean; seconds: number }): string[] {
   const bitrate = opts.bitrate ?? '2M';
   return [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
@@ -31,7 +35,7 @@ function encoderArgs(input: string[], relayUrl: string, opts: { bitrate?: string
     ...['-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-b:v', bitrate, '-maxrate', bitrate, '-bufsize', bitrate],
     ...['-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2'],
     ...['-flags', '+global_header', '-avoid_negative_ts', 'make_zero', '-flush_packets', '1', '-t', String(opts.seconds)],
-    ...['-f', 'tee', `[f=null]-|[f=mp4:movflags=frag_every_frame+empty_moov+default_base_moof]${relayUrl}`],
+    ...['-f', 'tee', `[f=null]-|[f=flv:select=v]${relayBase}video|[f=flv:select=a]${relayBase}audio`],
   ];
 }
 const TEST_PATTERN = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30'];
@@ -41,8 +45,8 @@ const NOISE = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30,noise=alls=10
 /** Every encoder a test started, so that afterAll stops them even after a failure. */
 const started: ChildProcess[] = [];
 
-function runEncoder(args: string[], stdout: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
-  const p = spawn('ffmpeg', args, { stdio: ['ignore', stdout, 'pipe'] });
+function runEncoder(args: string[]): ChildProcess {
+  const p = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   started.push(p);
   return p;
 }
@@ -128,38 +132,42 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
   const relayUrl = () => ingestUrl('127.0.0.1', ingestPort, roomId, t.ctx.media.ingestKey(roomId));
   const mediaUrl = () => `ws://${web.host}/api/rooms/${roomId}/media`;
 
-  it('parses what the encoder writes: codecs from the init segment, a key frame every 15 frames', async () => {
-    // Read the encoder's bytes directly (no relay) to check the parser against real output.
-    const p = runEncoder(encoderArgs(TEST_PATTERN, 'pipe:1', { realtime: false, seconds: 2 }), 'pipe');
-    const splitter = new BoxSplitter();
-    const boxes: Box[] = [];
-    // Odd chunk sizes: a box may be split anywhere.
-    p.stdout!.on('data', (chunk: Buffer) => {
-      for (let i = 0; i < chunk.length; i += 777) boxes.push(...splitter.push(chunk.subarray(i, i + 777)));
-    });
-    await new Promise((r) => p.once('exit', r));
-    const moov = boxes.find((b) => b.type === 'moov')!;
-    const tracks = parseMoov(moov);
-    expect(tracks).toEqual([
-      expect.objectContaining({ kind: 'video', codec: expect.stringMatching(/^avc1\.42c0[0-9a-f]{2}$/), width: 640, height: 360 }),
-      expect.objectContaining({ kind: 'audio', codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 }),
-    ]);
-    const samples = [];
-    for (let i = 0; i < boxes.length; i++) if (boxes[i]!.type === 'moof') samples.push(...parseFragment(boxes[i]!, boxes[i + 1]!));
-    const video = samples.filter((s) => s.trackId === tracks[0]!.id);
-    expect(video.length).toBeGreaterThanOrEqual(58);
-    expect(video.filter((s) => s.key).length).toBe(Math.ceil(video.length / 15));
-    video.forEach((s, i) => expect(s.key).toBe(i % 15 === 0));
-    // AVC format: each sample is 4-byte-length-prefixed NAL units; the key frame has an IDR slice (type 5).
-    const nalTypes: number[] = [];
-    for (let at = 0; at < video[0]!.data.length; at += 4 + video[0]!.data.readUInt32BE(at)) nalTypes.push(video[0]!.data[at + 4]! & 0x1f);
-    expect(nalTypes).toContain(5);
-    for (let i = 1; i < video.length; i++) expect(video[i]!.time).toBeGreaterThan(video[i - 1]!.time);
-    expect(samples.filter((s) => s.trackId === tracks[1]!.id).length).toBeGreaterThan(80);
+  it('parses what the encoder writes: codecs from the sequence headers, a key frame every 15 frames', async () => {
+    // Write the two track streams to files (no relay) to check the reader against real output.
+    const dir = mkdtempSync(join(tmpdir(), 'sbx-flv-'));
+    try {
+      const p = runEncoder(encoderArgs(TEST_PATTERN, `${dir}/`, { realtime: false, seconds: 2 }));
+      await new Promise((r) => p.once('exit', r));
+      const read = (file: string) => {
+        const got: { tracks: TrackInfo[]; samples: Sample[] } = { tracks: [], samples: [] };
+        const reader = new FlvReader({ setTrack: (t) => got.tracks.push(t), publish: (s) => got.samples.push(s) });
+        const bytes = readFileSync(join(dir, file));
+        // Odd chunk sizes: a tag may be split anywhere.
+        for (let i = 0; i < bytes.length; i += 777) reader.push(bytes.subarray(i, i + 777));
+        return got;
+      };
+      const video = read('video');
+      const audio = read('audio');
+      expect(video.tracks).toEqual([expect.objectContaining({ kind: 'video', codec: expect.stringMatching(/^avc1\.42c0[0-9a-f]{2}$/), width: 640, height: 360 })]);
+      expect(audio.tracks).toEqual([expect.objectContaining({ kind: 'audio', codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 })]);
+      const frames = video.samples;
+      expect(frames.length).toBeGreaterThanOrEqual(58);
+      frames.forEach((s, i) => expect(s.key).toBe(i % 15 === 0));
+      // AVC format: each frame is 4-byte-length-prefixed NAL units; the key frame has an IDR slice (type 5).
+      const nalTypes: number[] = [];
+      for (let at = 0; at < frames[0]!.data.length; at += 4 + frames[0]!.data.readUInt32BE(at)) nalTypes.push(frames[0]!.data[at + 4]! & 0x1f);
+      expect(nalTypes).toContain(5);
+      for (let i = 1; i < frames.length; i++) expect(frames[i]!.time).toBeGreaterThan(frames[i - 1]!.time);
+      expect(audio.samples.length).toBeGreaterThan(80);
+      expect(audio.samples.every((s) => s.kind === 'audio')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an encoder with the wrong key and leaves nothing behind', async () => {
-    expect(await post(ingestUrl('127.0.0.1', ingestPort, roomId, 'wrong'))).toBe(403);
+    expect(await post(`${ingestUrl('127.0.0.1', ingestPort, roomId, 'wrong')}video`)).toBe(403);
+    expect(await post(`${relayUrl()}subtitles`)).toBe(404);
     expect(await post(`http://127.0.0.1:${ingestPort}/elsewhere`)).toBe(404);
     expect(t.ctx.media.stats(roomId)).toBeNull();
   });

@@ -146,7 +146,8 @@ class DevRuntime extends FakeRuntime {
         '-f', 'tee',
         [
           `[f=hls:hls_time=0.5:hls_list_size=6:hls_flags=delete_segments+independent_segments+omit_endlist:hls_segment_filename=${join(this.hlsDir, `${spec.id}-%d.ts`)}]${this.playlist(spec.id)}`,
-          `[f=mp4:movflags=frag_every_frame+empty_moov+default_base_moof]${spec.relayUrl}`,
+          `[f=flv:select=v]${spec.relayUrl}video`,
+          `[f=flv:select=a]${spec.relayUrl}audio`,
         ].join('|'),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },

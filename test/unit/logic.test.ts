@@ -73,11 +73,13 @@ describe('env files', () => {
   });
 
   it('carry every variable the units read', () => {
-    const text = formatEnvFile({ id: 'abc', display: 12, width: 1280, height: 720, fps: 25, videoBitrateKbps: 2000, startUrl: 'https://x.test/?a=1&b=$HOME', vncPassword: 'secret', relayUrl: 'http://127.0.0.1:8081/ingest/abc?key=k' }, 'rtmp://127.0.0.1:1935/live');
+    const text = formatEnvFile({ id: 'abc', display: 12, width: 1280, height: 720, fps: 25, videoBitrateKbps: 2000, startUrl: 'https://x.test/?a=1&b=$HOME', vncPassword: 'secret', relayUrl: 'http://127.0.0.1:8081/ingest/abc/k3y/' }, 'rtmp://127.0.0.1:1935/live');
     expect(text).toContain('ROOM_ID="abc"');
     expect(text).toContain('ROOM_DISPLAY="12"');
     expect(text).toContain('ROOM_START_URL="https://x.test/?a=1&b=\\$HOME"');
     expect(text).toContain('ROOM_RTMP_URL="rtmp://127.0.0.1:1935/live/abc"');
+    expect(text).toContain('ROOM_RELAY_URL="http://127.0.0.1:8081/ingest/abc/k3y/"');
+    expect(text).toContain('ROOM_KEYFRAME_INTERVAL="13"'); // two key frames a second at 25 fps, rounded
     expect(text).not.toContain('secret'); // the VNC password goes to its own 0600 file
   });
 });

@@ -1,12 +1,12 @@
 /** The relay's fan-out rules, with sinks whose backlog the test sets. */
 import { describe, expect, it } from 'vitest';
 import { HIGH_WATER_BYTES, LOW_WATER_BYTES, RoomRelay, type ViewerSink } from '../../server/media/relay.js';
-import type { TrackInfo } from '../../server/media/fmp4.js';
+import type { TrackInfo } from '../../server/media/tracks.js';
 import { FRAME_HEADER_BYTES, TRACK_AUDIO, TRACK_VIDEO } from '../../server/media/wire.js';
 
 const TRACKS: TrackInfo[] = [
-  { kind: 'video', id: 1, timescale: 90000, codec: 'avc1.42c028', width: 1920, height: 1080, description: Buffer.from([1, 0x42, 0xc0, 0x28]) },
-  { kind: 'audio', id: 2, timescale: 48000, codec: 'mp4a.40.2', sampleRate: 48000, channels: 2, description: Buffer.from([0x11, 0x90]) },
+  { kind: 'video', timescale: 90000, codec: 'avc1.42c028', width: 1920, height: 1080, description: Buffer.from([1, 0x42, 0xc0, 0x28]) },
+  { kind: 'audio', timescale: 48000, codec: 'mp4a.40.2', sampleRate: 48000, channels: 2, description: Buffer.from([0x11, 0x90]) },
 ];
 
 class Sink implements ViewerSink {
@@ -26,8 +26,8 @@ class Sink implements ViewerSink {
 /** Publishes `n` video frames (key every `gop`) with an audio frame after each; returns the next index. */
 function feed(relay: RoomRelay, from: number, n: number, gop = 15): number {
   for (let i = from; i < from + n; i++) {
-    relay.publish({ trackId: 1, time: i * 3000, duration: 3000, key: i % gop === 0, data: Buffer.alloc(100 + i) });
-    relay.publish({ trackId: 2, time: i * 1600, duration: 1024, key: true, data: Buffer.alloc(10) });
+    relay.publish({ kind: 'video', time: i * 3000, key: i % gop === 0, data: Buffer.alloc(100 + i) });
+    relay.publish({ kind: 'audio', time: i * 1600, key: true, data: Buffer.alloc(10) });
   }
   return from + n;
 }
@@ -35,7 +35,7 @@ function feed(relay: RoomRelay, from: number, n: number, gop = 15): number {
 describe('RoomRelay', () => {
   it('gives a joining viewer the decoder setup and every frame since the last key frame', () => {
     const relay = new RoomRelay(() => 1000);
-    relay.setTracks(TRACKS);
+    for (const t of TRACKS) relay.setTrack(t);
     feed(relay, 0, 20); // key frames at 0 and 15
     const sink = new Sink();
     relay.join(sink);
@@ -48,7 +48,7 @@ describe('RoomRelay', () => {
 
   it('cuts off a backed-up viewer until it drains and a key frame comes, without touching the others', () => {
     const relay = new RoomRelay();
-    relay.setTracks(TRACKS);
+    for (const t of TRACKS) relay.setTrack(t);
     const fast = new Sink();
     const slow = new Sink();
     relay.join(fast);
@@ -70,25 +70,28 @@ describe('RoomRelay', () => {
 
   it('keeps at most one GOP for joiners, however long the stream runs', () => {
     const relay = new RoomRelay();
-    relay.setTracks(TRACKS);
+    for (const t of TRACKS) relay.setTrack(t);
     feed(relay, 0, 30 * 60); // a minute at 30 fps
     const sink = new Sink();
     relay.join(sink);
     expect(sink.frames().filter((f) => f.track === TRACK_VIDEO).length).toBeLessThanOrEqual(15);
   });
 
-  it('sends a new decoder setup to everyone when the encoder restarts, then waits for its key frame', () => {
+  it('sends a changed decoder setup to everyone, then waits for its key frame; the same setup again changes nothing', () => {
     const relay = new RoomRelay();
-    relay.setTracks(TRACKS);
+    for (const t of TRACKS) relay.setTrack(t);
     const sink = new Sink();
     relay.join(sink);
     feed(relay, 0, 5);
-    relay.setTracks(TRACKS);
-    expect(typeof sink.messages.at(-1)).toBe('string');
-    const n = sink.messages.length;
-    relay.publish({ trackId: 1, time: 0, duration: 3000, key: false, data: Buffer.alloc(5) });
+    let n = sink.messages.length;
+    for (const t of TRACKS) relay.setTrack(t); // an encoder restart with the same settings
     expect(sink.messages.length).toBe(n);
-    relay.publish({ trackId: 1, time: 3000, duration: 3000, key: true, data: Buffer.alloc(5) });
+    relay.setTrack({ ...TRACKS[0]!, codec: 'avc1.42c01f', description: Buffer.from([1, 0x42, 0xc0, 0x1f]) } as TrackInfo);
+    expect(JSON.parse(sink.messages.at(-1) as string)).toMatchObject({ type: 'init', video: { codec: 'avc1.42c01f' } });
+    n = sink.messages.length;
+    relay.publish({ kind: 'video', time: 0, key: false, data: Buffer.alloc(5) });
+    expect(sink.messages.length).toBe(n);
+    relay.publish({ kind: 'video', time: 3000, key: true, data: Buffer.alloc(5) });
     expect(sink.messages.length).toBe(n + 1);
   });
 
@@ -97,7 +100,7 @@ describe('RoomRelay', () => {
     const sink = new Sink();
     relay.join(sink);
     expect(sink.messages).toHaveLength(0);
-    relay.setTracks(TRACKS);
+    for (const t of TRACKS) relay.setTrack(t);
     feed(relay, 0, 2);
     expect(JSON.parse(sink.messages[0] as string).type).toBe('init');
     expect(sink.frames()[0]).toMatchObject({ key: true });

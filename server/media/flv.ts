@@ -1,0 +1,133 @@
+/**
+ * Just enough FLV to relay a live encoder's output frame by frame.
+ *
+ * The room's ffmpeg sends the fast path as two FLV streams, one per track (tee slaves with
+ * `select=v` and `select=a`): a muxer with a single stream writes each packet the moment it gets
+ * it, where one with two streams holds each packet until the other stream has caught up, and a
+ * fragmented MP4 muxer holds each frame until the next one (a frame interval, 33 ms). FLV's tags
+ * carry their size up front, so a frame is relayed as soon as its last byte arrives.
+ *
+ * Layout: a 9-byte header and a 4-byte PreviousTagSize, then tags: type (8 audio, 9 video,
+ * 18 script), u24 data size, u24 timestamp + u8 extension (ms), u24 stream ID, data, u32
+ * PreviousTagSize. H.264 video data: frame type/codec byte, AVCPacketType (0 = avcC, 1 = frames),
+ * s24 composition time. AAC audio data: format byte, AACPacketType (0 = AudioSpecificConfig, 1 = raw).
+ */
+import type { AudioTrackInfo, Sample, TrackInfo, VideoTrackInfo } from './tracks.js';
+import { MediaFormatError } from './tracks.js';
+
+const HEADER_BYTES = 9;
+const TAG_HEADER_BYTES = 11;
+/** A 1080p key frame is ~100-300 KB; anything near this is broken input. */
+export const MAX_TAG_BYTES = 16 * 1024 * 1024;
+
+const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+
+export interface FlvTarget {
+  setTrack(track: TrackInfo): void;
+  publish(sample: Sample): void;
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/** Width and height from ffmpeg's onMetaData (AMF0 ECMA array of numbers, strings, booleans). */
+function metadataSize(data: Buffer): { width: number; height: number } {
+  const size = { width: 0, height: 0 };
+  // "onMetaData" (type 2 string), then type 8 ECMA array: u32 count, then key/value pairs.
+  let at = 0;
+  if (data.readUInt8(at) !== 2) return size;
+  at += 3 + data.readUInt16BE(at + 1);
+  if (data.readUInt8(at) !== 8) return size;
+  at += 5;
+  while (at + 3 <= data.length) {
+    const keyLength = data.readUInt16BE(at);
+    if (keyLength === 0) break; // object end marker
+    const key = data.toString('latin1', at + 2, at + 2 + keyLength);
+    at += 2 + keyLength;
+    const type = data.readUInt8(at++);
+    if (type === 0) {
+      const value = data.readDoubleBE(at);
+      at += 8;
+      if (key === 'width') size.width = value;
+      if (key === 'height') size.height = value;
+    } else if (type === 1) at += 1;
+    else if (type === 2) at += 2 + data.readUInt16BE(at);
+    else break; // a type ffmpeg does not write here: stop, what we need comes first
+  }
+  return size;
+}
+
+/** Reads one FLV stream (one track) from its bytes, whatever their chunking. */
+export class FlvReader {
+  private buffer: Buffer = Buffer.alloc(0);
+  private headerDone = false;
+  private size = { width: 0, height: 0 };
+
+  constructor(private readonly target: FlvTarget) {}
+
+  /** Feeds bytes. Throws MediaFormatError when the stream is not what our encoder writes. */
+  push(chunk: Buffer): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    if (!this.headerDone) {
+      if (this.buffer.length < HEADER_BYTES + 4) return;
+      if (this.buffer.toString('latin1', 0, 3) !== 'FLV') throw new MediaFormatError('not an FLV stream');
+      this.buffer = this.buffer.subarray(this.buffer.readUInt32BE(5) + 4);
+      this.headerDone = true;
+    }
+    while (this.buffer.length >= TAG_HEADER_BYTES) {
+      const dataSize = this.buffer.readUIntBE(1, 3);
+      if (dataSize > MAX_TAG_BYTES) throw new MediaFormatError(`FLV tag of ${dataSize} bytes is too large`);
+      const total = TAG_HEADER_BYTES + dataSize + 4;
+      if (this.buffer.length < total) return;
+      const type = this.buffer.readUInt8(0);
+      const time = this.buffer.readUIntBE(4, 3) + this.buffer.readUInt8(7) * 0x1000000;
+      const data = this.buffer.subarray(TAG_HEADER_BYTES, TAG_HEADER_BYTES + dataSize);
+      this.buffer = this.buffer.subarray(total);
+      this.onTag(type, time, data);
+    }
+  }
+
+  private onTag(type: number, time: number, data: Buffer): void {
+    if (type === 18) {
+      this.size = metadataSize(data);
+    } else if (type === 9) {
+      if ((data.readUInt8(0) & 0x0f) !== 7) throw new MediaFormatError('FLV video is not H.264');
+      const key = data.readUInt8(0) >> 4 === 1;
+      const packetType = data.readUInt8(1);
+      const body = data.subarray(5);
+      if (packetType === 0) {
+        const video: VideoTrackInfo = {
+          kind: 'video',
+          timescale: 1000,
+          codec: `avc1.${hex2(body.readUInt8(1))}${hex2(body.readUInt8(2))}${hex2(body.readUInt8(3))}`,
+          width: this.size.width,
+          height: this.size.height,
+          description: Buffer.from(body),
+        };
+        this.target.setTrack(video);
+      } else if (packetType === 1) {
+        const cto = data.readIntBE(2, 3);
+        this.target.publish({ kind: 'video', time: time + cto, key, data: body });
+      }
+    } else if (type === 8) {
+      if (data.readUInt8(0) >> 4 !== 10) throw new MediaFormatError('FLV audio is not AAC');
+      const body = data.subarray(2);
+      if (data.readUInt8(1) === 0) {
+        // AudioSpecificConfig: 5 bits object type, 4 bits rate index, 4 bits channel configuration.
+        const bits = body.readUInt16BE(0);
+        const audio: AudioTrackInfo = {
+          kind: 'audio',
+          timescale: 1000,
+          codec: `mp4a.40.${bits >> 11}`,
+          sampleRate: AAC_RATES[(bits >> 7) & 0x0f] ?? 48000,
+          channels: (bits >> 3) & 0x0f,
+          description: Buffer.from(body),
+        };
+        this.target.setTrack(audio);
+      } else {
+        this.target.publish({ kind: 'audio', time, key: true, data: body });
+      }
+    }
+  }
+}
