@@ -237,9 +237,10 @@ class FastSession {
   private show(frame: VideoFrame): void {
     const received = this.receivedAt.get(frame.timestamp);
     if (received !== undefined) {
+      // Frames come out in the order they went in (no B-frames): forget this one and any before it.
       for (const ts of this.receivedAt.keys()) {
-        if (ts > frame.timestamp) break;
         this.receivedAt.delete(ts);
+        if (ts === frame.timestamp) break;
       }
       this.delays.push(Date.now() + this.clockOffsetMs - received);
       if (this.delays.length > DELAY_WINDOW) this.delays.shift();
