@@ -50,6 +50,7 @@ export const VIEWER_SCRIPT = `(() => {
   // Listens to the player's own sound (the <video>'s MediaStream, or the element itself for HLS)
   // and notes when each beep starts: 256-sample blocks, so within ~5 ms.
   window.__benchListen = () => {
+    if (window.__benchAudio) return; // already listening to this page's player
     const video = document.querySelector('video.media') || document.querySelector('video');
     const ac = new AudioContext();
     if (!video.srcObject) { video.muted = false; video.volume = 1; } // a muted element feeds silence
