@@ -53,8 +53,9 @@ export class MediaHub {
     return hmac(this.deps.secret, `media-ingest:${roomId}`).slice(0, 32);
   }
 
+  /** Right key, and a room that still exists (a deleted room's encoder gets nowhere). */
   checkIngestKey(roomId: string, key: string): boolean {
-    return isRoomId(roomId) && safeEqual(key, this.ingestKey(roomId));
+    return isRoomId(roomId) && safeEqual(key, this.ingestKey(roomId)) && this.deps.rooms.exists(roomId);
   }
 
   private relay(roomId: string): RoomRelay {

@@ -168,6 +168,8 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
   it('refuses an encoder with the wrong key and leaves nothing behind', async () => {
     expect(await post(`${ingestUrl('127.0.0.1', ingestPort, roomId, 'wrong')}video`)).toBe(403);
     expect(await post(`${relayUrl()}subtitles`)).toBe(404);
+    const gone = 'aaaaaaaaaaaaaaaaaaaaaaaa'; // a well-formed ID with its right key, but no such room
+    expect(await post(`${ingestUrl('127.0.0.1', ingestPort, gone, t.ctx.media.ingestKey(gone))}video`)).toBe(403);
     expect(await post(`http://127.0.0.1:${ingestPort}/elsewhere`)).toBe(404);
     expect(t.ctx.media.stats(roomId)).toBeNull();
   });
