@@ -2,8 +2,8 @@
  * The audience path: nginx-rtmp's HLS (0.5 s fragments cut at the encoder's key frames), played
  * by hls.js where the browser has Media Source Extensions, and by the browser itself on iPhone
  * Safari. hls.js rather than video.js's own engine: VHS holds 3-4 s behind live on these streams,
- * hls.js in low-latency mode ~1.3 s, and it speeds up a little to catch up after a stall rather
- * than staying behind. video.js remains the shell around the element (shell.ts).
+ * hls.js 1.3-2.4 s (README's benchmark), and it speeds up a little to catch up after a stall
+ * rather than staying behind. video.js remains the shell around the element (shell.ts).
  */
 import Hls from 'hls.js';
 import type { AttachOptions, PlaybackSession, SourceDriver } from './source.js';
