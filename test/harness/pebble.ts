@@ -26,6 +26,9 @@ export interface Pebble {
   root(): Promise<string>;
   /** Its log so far (stdout + stderr). */
   log(): string;
+  /** Stops pebble only (the CA host stays): an unreachable ACME server. */
+  stopServer(): Promise<void>;
+  /** Stops pebble and removes the CA host (unless it was given in opts.ns). */
   stop(): Promise<void>;
 }
 
@@ -68,12 +71,15 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const directory = `https://${ns.address}:14000/dir`;
   const curl = (url: string) => runCommand('curl', ['-sS', '--fail', '-m', '5', '--cacert', tlsCa.cert, url]);
-  const stop = async () => {
+  const stopServer = async () => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       process.kill(child.pid, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
     }
+  };
+  const stop = async () => {
+    await stopServer();
     if (!opts.ns) await ns.teardown();
   };
   const deadline = Date.now() + 20_000;
@@ -96,6 +102,7 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
       return r.stdout;
     },
     log: () => out,
+    stopServer,
     stop,
   };
 }
