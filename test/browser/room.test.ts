@@ -6,24 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocket as PwWebSocket } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { bootAppliance, type Appliance } from '../harness/appliance.js';
 import { REPO_ROOT } from '../harness/container.js';
 import { eventually } from '../support/eventually.js';
 import { INPUT_BUTTONS, INPUT_FIELD, startPageServer, type PageServer } from '../support/pageServer.js';
+import { enterRoom, expectClickLands, expectPlaying, onScreen, shownDelayMs, shownPath, soundLevel, statsText, type Participant } from '../support/roomPage.js';
+import { CHROMIUM_ARGS } from '../harness/browser.js';
 
 const PORT = 8800;
 const SHOTS = join(REPO_ROOT, 'test-artifacts', 'screenshots');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
-
-interface Participant {
-  page: Page;
-  context: BrowserContext;
-  /** The room channel's welcome (participant ID and key). */
-  you: () => { id: string; key: string } | null;
-  /** The VNC WebSockets this page opened, in order. */
-  vncSockets: PwWebSocket[];
-}
 
 describe('dashboard and room page in a real browser', () => {
   let appliance: Appliance;
@@ -50,51 +42,7 @@ describe('dashboard and room page in a real browser', () => {
     await pages?.close();
   }, 120_000);
 
-  async function enter(name: string, viewport: { width: number; height: number }, opts: { isMobile?: boolean } = {}): Promise<Participant> {
-    const context = await browser.newContext({ viewport, ...(opts.isMobile ? { isMobile: true, hasTouch: true } : {}) });
-    await context.addInitScript({ content: `localStorage.setItem('streambox.name', ${JSON.stringify(name)});` });
-    const page = await context.newPage();
-    let you: { id: string; key: string } | null = null;
-    const vncSockets: PwWebSocket[] = [];
-    page.on('websocket', (ws) => {
-      if (ws.url().includes('/vnc')) vncSockets.push(ws);
-      if (ws.url().includes('/events'))
-        ws.on('framereceived', (f) => {
-          try {
-            const msg = JSON.parse(String(f.payload));
-            if (msg.type === 'welcome') you = msg.you;
-          } catch {
-            // not JSON
-          }
-        });
-    });
-    await page.goto(`${appliance.baseUrl}/rooms/${roomId}`);
-    await page.waitForSelector('.bar');
-    return { page, context, you: () => you, vncSockets };
-  }
-
-  /** Waits until the page's video is playing: time advances and frames are decoded. */
-  async function expectPlaying(p: Participant): Promise<void> {
-    await p.page.waitForFunction(() => {
-      const v = document.querySelector('video');
-      return !!v && v.readyState >= 2 && v.currentTime > 0;
-    }, null, { timeout: 30_000 });
-    const t0 = await p.page.evaluate(() => document.querySelector('video')!.currentTime);
-    await p.page.waitForFunction((t) => document.querySelector('video')!.currentTime > t + 0.5, t0, { timeout: 10_000 });
-  }
-
-  /** Where a point of the room's 1920x1080 screen is on this page: the video's content rect. */
-  async function onScreen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-    const rect = await page.evaluate(() => {
-      const v = document.querySelector('video')!;
-      const r = v.getBoundingClientRect();
-      const scale = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
-      const w = v.videoWidth * scale;
-      const h = v.videoHeight * scale;
-      return { left: r.left + (r.width - w) / 2, top: r.top + (r.height - h) / 2, width: w, height: h };
-    });
-    return { x: rect.left + (x / 1920) * rect.width, y: rect.top + (y / 1080) * rect.height };
-  }
+  const enter = (name: string, viewport: { width: number; height: number }) => enterRoom(browser, `${appliance.baseUrl}/rooms/${roomId}`, name, viewport);
 
   const clicksOn = (id: string) => pages.reports(tag).filter((e) => e.type === 'click' && e.id === id).length;
   // Reports are separate fetches and may arrive out of order: compare sets, not the last one.
@@ -108,31 +56,17 @@ describe('dashboard and room page in a real browser', () => {
     await alice.page.waitForSelector('.room-app.driving.input-on', { timeout: 20_000 });
     bob = await enter('Bob', { width: 1280, height: 720 });
     await bob.page.waitForSelector('.control-btn');
-    await Promise.all([expectPlaying(alice), expectPlaying(bob)]);
+    await Promise.all([expectPlaying(alice.page), expectPlaying(bob.page)]);
     expect(await bob.page.evaluate(() => document.querySelector('.room-app.driving'))).toBeNull();
     expect(await bob.page.textContent('.control-status')).toContain('Alice');
     await alice.page.screenshot({ path: join(SHOTS, 'e2e-room-driver-1366.png') });
     await bob.page.screenshot({ path: join(SHOTS, 'e2e-room-viewer-1280.png') });
   }, 120_000);
 
-  /** The stats overlay's text (opened once; it refreshes every second). */
-  async function statsText(page: Page): Promise<string> {
-    if (await page.locator('.stats').isHidden()) await page.locator('button[aria-label="Stream statistics"]').dispatchEvent('click');
-    await page.waitForTimeout(1200);
-    return page.locator('.stats').innerText();
-  }
-
-  /** The delay the overlay shows, in ms. */
-  function shownDelayMs(text: string): number {
-    const m = /delay\s+([\d.]+)\s*(ms|s)\b/.exec(text);
-    if (!m) throw new Error(`no delay in the stats overlay:\n${text}`);
-    return m[2] === 's' ? Number(m[1]) * 1000 : Number(m[1]);
-  }
-
   it('both watch the fast path by default; the overlay shows the path and a delay well under a second', async () => {
     for (const p of [alice, bob]) {
       const text = await eventually('a delay figure', () => statsText(p.page), (t) => /delay\s+[\d.]+/.test(t), 15_000);
-      expect(text).toMatch(/path\s+fast/);
+      expect(shownPath(text), text).toBe('fast');
       // A generous bound that still catches a page that silently fell back to HLS (1-4 s).
       expect(shownDelayMs(text)).toBeLessThan(1000);
       expect(await p.page.evaluate(() => !!document.querySelector('video')?.srcObject)).toBe(true);
@@ -145,15 +79,7 @@ describe('dashboard and room page in a real browser', () => {
     for (const [i, viewport] of [{ width: 1366, height: 768 }, { width: 1000, height: 900 }, { width: 390, height: 844 }].entries()) {
       await alice.page.setViewportSize(viewport);
       await alice.page.waitForTimeout(300); // layout settles (the content rect follows resize events)
-      const b = INPUT_BUTTONS[i]!;
-      const before = clicksOn(b.id);
-      const at = await onScreen(alice.page, b.left + b.width / 2, b.top + b.height / 2);
-      await alice.page.mouse.click(at.x, at.y);
-      await eventually(`click on ${b.id} at ${viewport.width}x${viewport.height}`, async () => clicksOn(b.id), (n) => n > before, 10_000);
-      const click = pages.reports(tag).filter((e) => e.type === 'click' && e.id === b.id).pop()!;
-      // The session saw the click near the button's centre (one CSS pixel here is up to 5 session pixels).
-      expect(Math.abs(Number(click.x) - (b.left + b.width / 2))).toBeLessThanOrEqual(8);
-      expect(Math.abs(Number(click.y) - (b.top + b.height / 2))).toBeLessThanOrEqual(8);
+      await expectClickLands(alice.page, pages, tag, INPUT_BUTTONS[i]!);
       if (viewport.width === 390) await alice.page.screenshot({ path: join(SHOTS, 'e2e-room-driver-phone.png') });
     }
     await alice.page.setViewportSize({ width: 1366, height: 768 });
@@ -234,24 +160,10 @@ describe('dashboard and room page in a real browser', () => {
       await context.addInitScript({ content: "localStorage.setItem('streambox.name', 'Listener');" });
       const page = await context.newPage();
       await page.goto(`${appliance.baseUrl}/rooms/${toneRoom}`);
-      await expectPlaying({ page } as Participant);
-      expect(await statsText(page)).toMatch(/path\s+fast/);
-      // The loudest RMS over two seconds of the <video>'s own audio track (the tone page plays 440 Hz).
-      const rms = await page.evaluate(async () => {
-        const v = document.querySelector('video')!;
-        const ac = new AudioContext();
-        const analyser = ac.createAnalyser();
-        ac.createMediaStreamSource(v.srcObject as MediaStream).connect(analyser);
-        const buf = new Float32Array(analyser.fftSize);
-        let loudest = 0;
-        for (let i = 0; i < 20; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          analyser.getFloatTimeDomainData(buf);
-          loudest = Math.max(loudest, Math.sqrt(buf.reduce((a, x) => a + x * x, 0) / buf.length));
-        }
-        await ac.close();
-        return loudest;
-      });
+      await expectPlaying(page);
+      expect(shownPath(await statsText(page))).toBe('fast');
+      // The loudest RMS over two seconds of the <video>'s own sound (the tone page plays 440 Hz).
+      const rms = await soundLevel(page);
       expect(rms).toBeGreaterThan(0.02);
       await context.close();
 
@@ -261,9 +173,9 @@ describe('dashboard and room page in a real browser', () => {
       const page2 = await blocked.newPage();
       await page2.routeWebSocket(/\/media$/, (ws) => ws.close({ code: 1011, reason: 'refused by the test' }));
       await page2.goto(`${appliance.baseUrl}/rooms/${toneRoom}`);
-      await expectPlaying({ page: page2 } as Participant);
+      await expectPlaying(page2);
       const text = await eventually('a delay figure on HLS', () => statsText(page2), (t) => /delay\s+[\d.]+/.test(t), 20_000);
-      expect(text).toMatch(/path\s+hls/);
+      expect(shownPath(text), text).toBe('hls');
       expect(shownDelayMs(text)).toBeGreaterThan(0);
       await page2.screenshot({ path: join(SHOTS, 'e2e-room-stats-hls-fallback.png') });
       await blocked.close();
