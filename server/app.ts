@@ -9,6 +9,7 @@ import { dashboardRoutes } from './http/routes/dashboard.js';
 import { roomServiceRoutes } from './http/routes/roomService.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { webRoutes } from './http/routes/web.js';
+import { tlsRoutes } from './http/routes/tls.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -23,6 +24,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   });
 
   app.route('/api/health', healthRoutes(ctx));
+  app.route('/', tlsRoutes(ctx));
   app.get('/api/rooms/:id/vnc', ...ctx.vnc.handlers());
   app.get('/api/rooms/:id/events', ...ctx.presence.handlers());
   app.get('/api/rooms/:id/media', ...ctx.media.handlers());

@@ -30,6 +30,11 @@ export interface Config {
   ingestPort: number;
   /** Fast-path viewers per room; the rest of the audience gets HLS. */
   fastPathSeats: number;
+  /** nginx's plain HTTP port (STREAMBOX_HTTP_PORT) and HTTPS port (STREAMBOX_HTTPS_PORT). */
+  httpPort: number;
+  httpsPort: number;
+  /** streambox-tls's state: status.json, ca/ca.crt (STREAMBOX_TLS_DIR, default DATA_DIR/tls). */
+  tlsDir: string;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */
@@ -73,5 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestHost: ingestHost || '127.0.0.1',
     ingestPort: port(ingestPortText, 8081, 'STREAMBOX_INGEST_LISTEN'),
     fastPathSeats: seats,
+    httpPort: port(env.STREAMBOX_HTTP_PORT, 80, 'STREAMBOX_HTTP_PORT'),
+    httpsPort: port(env.STREAMBOX_HTTPS_PORT, 443, 'STREAMBOX_HTTPS_PORT'),
+    tlsDir: env.STREAMBOX_TLS_DIR ?? join(dataDir, 'tls'),
   };
 }

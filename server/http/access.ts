@@ -3,15 +3,16 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppContext } from './context.js';
-import { unauthenticated } from '../errors.js';
+import { AppError, invalidArgument, unauthenticated } from '../errors.js';
 import { hmac, safeEqual } from '../auth/secrets.js';
 import type { RoomRecord } from '../rooms/types.js';
+import { readTlsStatus, type TlsStatus } from '../tls/status.js';
 
 export const ADMIN_COOKIE = 'sbx_admin';
 const roomCookie = (roomId: string) => `sbx_room_${roomId}`;
 
 /** Secure cookies whenever the page was reached over HTTPS (directly or through a proxy). */
-function isHttps(c: Context): boolean {
+export function isHttps(c: Context): boolean {
   const forwarded = c.req.header('x-forwarded-proto');
   return (forwarded ?? new URL(c.req.url).protocol.replace(':', '')) === 'https';
 }
@@ -64,6 +65,71 @@ export function clientAddress(c: Context): string {
   }
   const loopback = !remote || remote === '127.0.0.1' || remote === '::1' || remote === '::ffff:127.0.0.1';
   return (loopback && c.req.header('x-real-ip')) || remote || 'local';
+}
+
+/** A client on this machine's loopback (a secure context even on plain HTTP), or app.request() in tests. */
+export function isLoopbackClient(c: Context): boolean {
+  const a = clientAddress(c);
+  return a === 'local' || a === '::1' || /^(::ffff:)?127\./.test(a);
+}
+
+/**
+ * Admin credentials only over HTTPS, or from loopback: refuses with 403 https_required otherwise,
+ * whether or not nginx (which refuses it too) is in front.
+ */
+export function requireSecureChannel(): MiddlewareHandler {
+  return async (c, next) => {
+    if (!isHttps(c) && !isLoopbackClient(c)) {
+      throw new AppError(403, 'https_required', 'the admin password goes over HTTPS only: open the dashboard on its https:// address');
+    }
+    await next();
+  };
+}
+
+/** The host name (no port) this request was addressed to, e.g. `192.0.2.2` or `[fd00::2]`. */
+export function requestHostname(c: Context): string {
+  const host = c.req.header('x-forwarded-host') ?? c.req.header('host') ?? new URL(c.req.url).host;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname;
+  } catch {
+    throw invalidArgument('host', `is not a host name: '${host.slice(0, 100)}'`);
+  }
+  if (!hostname || /[/?#@\s]/.test(host)) throw invalidArgument('host', `is not a host name: '${host.slice(0, 100)}'`);
+  return hostname;
+}
+
+export interface LinkBases {
+  /** Origin of the link to share (the https one when the appliance serves HTTPS). */
+  primary: string;
+  https: string | null;
+  /** Plain-HTTP origin, only where room pages are served on plain HTTP (the appliance's own CA). */
+  http: string | null;
+  tls: TlsStatus | null;
+}
+
+const origin = (scheme: 'http' | 'https', hostname: string, port: number, standard: number) => `${scheme}://${hostname}${port === standard ? '' : `:${port}`}`;
+
+/**
+ * Where links point. STREAMBOX_PUBLIC_URL wins; on the appliance (streambox-tls has written its
+ * status) links are https on this request's host, plus plain http in the appliance-CA mode;
+ * elsewhere (dev server, tests) whatever the client used.
+ */
+export function linkBases(ctx: AppContext, c: Context): LinkBases {
+  const tls = readTlsStatus(ctx.config.tlsDir);
+  const httpOk = tls?.source === 'self';
+  if (ctx.config.publicUrl) {
+    const pub = new URL(ctx.config.publicUrl);
+    const https = pub.protocol === 'https:' ? pub.origin : null;
+    return { primary: pub.origin, https, http: pub.protocol === 'http:' ? pub.origin : httpOk ? origin('http', pub.hostname, ctx.config.httpPort, 80) : null, tls };
+  }
+  if (tls) {
+    const hostname = requestHostname(c);
+    const https = origin('https', hostname, ctx.config.httpsPort, 443);
+    return { primary: https, https, http: httpOk ? origin('http', hostname, ctx.config.httpPort, 80) : null, tls };
+  }
+  const base = publicBaseUrl(ctx, c).origin;
+  return { primary: base, https: base.startsWith('https:') ? base : null, http: base.startsWith('http:') ? base : null, tls };
 }
 
 /** Base URL for links in responses: STREAMBOX_PUBLIC_URL, else what the client used. */

@@ -15,8 +15,13 @@ export interface PlaybackSource {
 export interface RoomView {
   id: string;
   name: string;
-  /** The page participants open (the link to share). */
+  /** The page participants open (the link to share): https on the appliance. */
   shareUrl: string;
+  /**
+   * The same page per scheme: `http` only where room pages are served on plain HTTP (the
+   * appliance's own CA: no certificate warning for people who did not trust it, a little slower).
+   */
+  shareUrls: { https: string | null; http: string | null };
   /** This room's RoomService API. */
   roomServiceUrl: string;
   stream: { rtmp: string; web: PlaybackSource[] };
@@ -37,12 +42,22 @@ export function vncUrl(base: URL, roomId: string): string {
   return `${base.origin.replace(/^http/, 'ws')}/api/rooms/${roomId}/vnc`;
 }
 
-export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config, people: RoomView['people']): RoomView {
+/** Origins of the share links (see linkBases in access.ts); without them, the request's base. */
+export interface ShareBases {
+  primary: string;
+  https: string | null;
+  http: string | null;
+}
+
+export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config, people: RoomView['people'], share?: ShareBases): RoomView {
   const origin = base.origin;
+  const page = (o: string | null) => (o === null ? null : `${o}/rooms/${room.id}`);
+  const bases = share ?? { primary: origin, https: origin.startsWith('https:') ? origin : null, http: origin.startsWith('http:') ? origin : null };
   return {
     id: room.id,
     name: room.name,
-    shareUrl: `${origin}/rooms/${room.id}`,
+    shareUrl: page(bases.primary)!,
+    shareUrls: { https: page(bases.https), http: page(bases.http) },
     roomServiceUrl: `${origin}/api/rooms/${room.id}`,
     stream: {
       rtmp: `rtmp://${base.hostname}:${config.rtmpPublicPort}/live/${room.id}`,

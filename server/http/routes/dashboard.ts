@@ -3,13 +3,13 @@ import { Hono } from 'hono';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
 import { createRoomSchema, roomConfigOf, roomIdParam } from '../schemas.js';
-import { publicBaseUrl, requireAdmin } from '../access.js';
+import { linkBases, publicBaseUrl, requireAdmin } from '../access.js';
 import { roomView } from '../views.js';
 import type { RoomRecord } from '../../rooms/types.js';
 import type { Context } from 'hono';
 
 export function dashboardRoutes(ctx: AppContext) {
-  const view = async (c: Context, room: RoomRecord) => roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id));
+  const view = async (c: Context, room: RoomRecord) => roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c));
 
   return new Hono()
     .use(requireAdmin(ctx))

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
 import { joinSchema, roomIdParam, vncTokenSchema } from '../schemas.js';
-import { clientAddress, grantRoomAccess, hasRoomAccess, isAdmin, publicBaseUrl } from '../access.js';
+import { clientAddress, grantRoomAccess, hasRoomAccess, isAdmin, linkBases, publicBaseUrl } from '../access.js';
 import { roomView, vncUrl } from '../views.js';
 import { AppError, conflict, forbidden, rateLimited } from '../../errors.js';
 import type { LoginThrottle } from '../../auth/throttle.js';
@@ -34,7 +34,7 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     })
     .get('/:id/configuration', validate('param', roomIdParam), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
-      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id)));
+      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c)));
     })
     .post('/:id/vnc-token', validate('param', roomIdParam), validate('json', vncTokenSchema), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
