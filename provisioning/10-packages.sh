@@ -14,6 +14,8 @@ packages="
   libnss-systemd
   nodejs
   nginx
+  openssl
+  certbot
   libnginx-mod-rtmp
   xvfb
   x11vnc
@@ -26,6 +28,7 @@ packages="
 "
 # libnss-systemd: resolves the rooms' DynamicUser= names (sbr-ROOMID) to their UIDs, so
 #   ps, ls and Chromium's getpwuid() see a user name instead of a bare number.
+# openssl, certbot: the HTTPS certificate (streambox-tls: the appliance's own CA, ACME).
 # fonts-dejavu-core, fonts-liberation: chromium only recommends fonts; without them pages
 #   render with boxes. Liberation is metric-compatible with Arial/Times/Courier.
 

@@ -1,20 +1,28 @@
 #!/bin/sh
-# Step 40: nginx: RTMP ingest + HLS (main context, via modules-enabled/) and the HTTP site
-# (HLS files + reverse proxy to the admin service). Replaces Debian's default site.
-# Ports come from STREAMBOX_HTTP_PORT (environment), else /etc/streambox/streambox.env.
+# Step 40: nginx: RTMP ingest + HLS (main context, via modules-enabled/) and the web site on
+# HTTPS and plain HTTP (HLS files + reverse proxy to the admin service), with the snippets in
+# /etc/nginx/streambox/ that `streambox-tls select` chooses between. Replaces Debian's default
+# site. Installs streambox-tls and its units (the certificate; see provisioning/tls/).
+# Ports come from STREAMBOX_HTTP_PORT / STREAMBOX_HTTPS_PORT (environment), else
+# /etc/streambox/streambox.env.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 http_port=${STREAMBOX_HTTP_PORT:-$(env_file_get STREAMBOX_HTTP_PORT)}
 http_port=${http_port:-80}
+https_port=${STREAMBOX_HTTPS_PORT:-$(env_file_get STREAMBOX_HTTPS_PORT)}
+https_port=${https_port:-443}
 rtmp_port=$(env_file_get STREAMBOX_RTMP_PORT); rtmp_port=${rtmp_port:-1935}
 admin_listen=$(env_file_get STREAMBOX_ADMIN_LISTEN); admin_listen=${admin_listen:-127.0.0.1:8080}
 hls_prefix=$(env_file_get STREAMBOX_HLS_PATH_PREFIX); hls_prefix=${hls_prefix:-/hls}
 hls_prefix=/${hls_prefix#/}; hls_prefix=${hls_prefix%/}
 
-for p in "$http_port" "$rtmp_port"; do
+for p in "$http_port" "$https_port" "$rtmp_port"; do
     case $p in ''|*[!0-9]*) die "bad port number '$p'" ;; esac
 done
+[ "$http_port" != "$https_port" ] || die "STREAMBOX_HTTP_PORT and STREAMBOX_HTTPS_PORT are both $http_port"
+https_suffix=
+[ "$https_port" = 443 ] || https_suffix=:$https_port
 case $admin_listen in *:*) ;; *) die "STREAMBOX_ADMIN_LISTEN must be HOST:PORT, got '$admin_listen'" ;; esac
 case $hls_prefix in /|*[!A-Za-z0-9/_-]*) die "bad STREAMBOX_HLS_PATH_PREFIX '$hls_prefix'" ;; esac
 
@@ -23,7 +31,12 @@ case $hls_prefix in /|*[!A-Za-z0-9/_-]*) die "bad STREAMBOX_HLS_PATH_PREFIX '$hl
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
 render() {
+    mkdir -p "$(dirname "$tmpdir/$1")"
     sed -e "s|@HTTP_PORT@|$http_port|g" \
+        -e "s|@HTTPS_PORT@|$https_port|g" \
+        -e "s|@HTTPS_SUFFIX@|$https_suffix|g" \
+        -e "s|@TLS_DIR@|$STREAMBOX_TLS_DIR|g" \
+        -e "s|@ACME_WEBROOT@|$STREAMBOX_ACME_WEBROOT|g" \
         -e "s|@RTMP_PORT@|$rtmp_port|g" \
         -e "s|@ADMIN_LISTEN@|$admin_listen|g" \
         -e "s|@HLS_PREFIX@|$hls_prefix|g" \
@@ -32,10 +45,27 @@ render() {
 }
 render streambox-rtmp.conf.in
 render streambox-http.conf.in
+for f in "$STREAMBOX_SOURCE_DIR"/provisioning/nginx/snippets/*.conf.in; do render "snippets/${f##*/}"; done
 
 changed=
 [ -z "$(install_file "$tmpdir/streambox-rtmp.conf.in" /etc/nginx/streambox-rtmp.conf 0644)" ] || changed=1
 [ -z "$(install_file "$tmpdir/streambox-http.conf.in" /etc/nginx/sites-available/streambox 0644)" ] || changed=1
+install -d -m 0755 /etc/nginx/streambox
+for f in "$tmpdir"/snippets/*.conf.in; do
+    n=${f##*/}
+    [ -z "$(install_file "$f" "/etc/nginx/streambox/${n%.in}" 0644)" ] || changed=1
+done
+
+# The certificate: streambox-tls and its units (streambox-tls.service runs before nginx and
+# at every change: operator files (path unit), addresses (timer); streambox-acme.timer renews).
+[ -z "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/tls/streambox-tls" /usr/local/sbin/streambox-tls 0755)" ] || changed=1
+install -d -m 0755 "$STREAMBOX_ETC/tls"
+units_changed=
+for u in "$STREAMBOX_SOURCE_DIR"/provisioning/tls/*.service "$STREAMBOX_SOURCE_DIR"/provisioning/tls/*.timer "$STREAMBOX_SOURCE_DIR"/provisioning/tls/*.path; do
+    [ -z "$(install_file "$u" "$STREAMBOX_UNIT_DIR/${u##*/}" 0644)" ] || units_changed=1
+done
+if systemd_running && [ -n "$units_changed" ]; then systemctl daemon-reload; fi
+systemctl enable streambox-tls.service streambox-tls.path streambox-tls.timer streambox-acme.timer
 
 # modules-enabled/*.conf is included at the top of nginx.conf's main context; 90- sorts
 # after Debian's 50-mod-rtmp.conf (load_module). Neither link belongs to a package, so
@@ -60,14 +90,33 @@ if grep -q '^[[:space:]]*worker_processes[[:space:]]\+auto;' /etc/nginx/nginx.co
 fi
 
 systemd-tmpfiles --create /usr/local/lib/tmpfiles.d/streambox.conf 2>/dev/null || install -d -m 0755 -o www-data -g www-data "$STREAMBOX_HLS_DIR"
-nginx -t -q || die "nginx configuration test failed"
-log "nginx: HTTP on $http_port ($hls_prefix/ from $STREAMBOX_HLS_DIR, rest to $admin_listen), RTMP on $rtmp_port"
+install -d -m 0755 "$STREAMBOX_ACME_WEBROOT"
+
+# A booted machine selects its certificate now; an image build has none yet (the machine makes
+# its own CA at first boot, never at build time, so no two machines share one): test the
+# configuration with a throwaway pair and the self mode, then remove them.
+placeholder=
+if systemd_running; then
+    /usr/local/sbin/streambox-tls select --no-reload || die "streambox-tls select failed"
+elif [ ! -e "$STREAMBOX_TLS_DIR/active/fullchain.pem" ]; then
+    placeholder=1
+    install -d -m 0755 "$STREAMBOX_TLS_DIR" "$STREAMBOX_TLS_DIR/nginx"
+    /usr/local/sbin/streambox-tls placeholder "$STREAMBOX_TLS_DIR/active"
+    echo "include /etc/nginx/streambox/http-self.conf;" >"$STREAMBOX_TLS_DIR/nginx/http.conf"
+    echo "include /etc/nginx/streambox/https-self.conf;" >"$STREAMBOX_TLS_DIR/nginx/https.conf"
+fi
+ok=1
+nginx -t -q || ok=
+if [ -n "$placeholder" ]; then rm -rf "$STREAMBOX_TLS_DIR"; fi
+[ -n "$ok" ] || die "nginx configuration test failed"
+log "nginx: HTTPS on $https_port, HTTP on $http_port ($hls_prefix/ from $STREAMBOX_HLS_DIR, rest to $admin_listen), RTMP on $rtmp_port"
 
 systemctl enable nginx.service
 if systemd_running && [ -n "$changed" ]; then
     # Restart, not reload: after a reload the old worker keeps the rooms' RTMP publishers
-    # while new players reach the new worker. A restart drops the publishers and the rooms'
-    # ffmpeg units (Restart=always) reconnect within seconds.
+    # (until worker_shutdown_timeout, see streambox-rtmp.conf) while new players reach the new
+    # worker. A restart drops the publishers and the rooms' ffmpeg units (Restart=always)
+    # reconnect within seconds.
     systemctl restart nginx.service
     log "nginx restarted"
 fi

@@ -6,6 +6,7 @@
 #                         optional, the admin step skips the copy when it is unset
 #   STREAMBOX_HTTP_PORT   HTTP port nginx listens on (default: the value in
 #                         /etc/streambox/streambox.env, else 80)
+#   STREAMBOX_HTTPS_PORT  HTTPS port nginx listens on (likewise, else 443)
 
 : "${STREAMBOX_SOURCE_DIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 export STREAMBOX_SOURCE_DIR
@@ -17,6 +18,10 @@ STREAMBOX_ENV_FILE=$STREAMBOX_ETC/streambox.env
 STREAMBOX_UNIT_DIR=/usr/local/lib/systemd/system
 # shellcheck disable=SC2034
 STREAMBOX_HLS_DIR=/run/streambox-hls
+# shellcheck disable=SC2034
+STREAMBOX_TLS_DIR=/var/lib/streambox/tls
+# shellcheck disable=SC2034
+STREAMBOX_ACME_WEBROOT=/run/streambox-acme
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*"; }
 die() { log "error: $*" >&2; exit 1; }

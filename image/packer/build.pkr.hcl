@@ -39,6 +39,7 @@ build {
       "STREAMBOX_SOURCE_DIR=${local.stage}/src",
       "STREAMBOX_APP_DIR=${local.stage}/app",
       "STREAMBOX_HTTP_PORT=${var.http_port}",
+      "STREAMBOX_HTTPS_PORT=${var.https_port}",
       "DEBIAN_FRONTEND=noninteractive",
     ]
     inline = ["sh -eu ${local.stage}/src/provisioning/install.sh"]
@@ -66,6 +67,7 @@ build {
         source      = source.name
         accelerator = var.accelerator
         http_port   = var.http_port
+        https_port  = var.https_port
         disk_size   = var.disk_size
       }
     }

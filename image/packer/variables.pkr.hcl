@@ -51,6 +51,16 @@ variable "http_port" {
   }
 }
 
+variable "https_port" {
+  type        = number
+  default     = 443
+  description = "The port nginx serves HTTPS on in the image (STREAMBOX_HTTPS_PORT for provisioning/)."
+  validation {
+    condition     = var.https_port >= 1 && var.https_port <= 65535
+    error_message = "The https_port must be a TCP port number (1-65535)."
+  }
+}
+
 variable "ssh_private_key_file" {
   type        = string
   default     = ""

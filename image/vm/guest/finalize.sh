@@ -12,7 +12,9 @@ log() { printf 'finalize.sh: %s\n' "$*"; }
 log "build machine-id: $(cat /etc/machine-id)"
 
 # streambox's state from the build: stop the services first so nothing writes it back.
-systemctl stop streambox-admin.service nginx.service 2>/dev/null || true
+# (The TLS units too: the appliance makes its own CA at first boot, never shared between machines.)
+systemctl stop streambox-tls.timer streambox-tls.path streambox-acme.timer 2>/dev/null || true
+systemctl stop streambox-admin.service nginx.service streambox-tls.service streambox-acme.service 2>/dev/null || true
 rm -rf /var/lib/streambox
 find /etc/streambox/rooms -mindepth 1 -delete 2>/dev/null || true
 rm -f /etc/issue.d/streambox.issue
