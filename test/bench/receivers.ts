@@ -26,13 +26,14 @@ function problemList() {
   };
 }
 
-export function startWsReceivers(url: string, count: number, headers: Record<string, string>): Receivers {
+/** `tls.ca`: the CA a wss:// URL's certificate must chain to (the appliance's own). */
+export function startWsReceivers(url: string, count: number, headers: Record<string, string>, tls: { ca?: Buffer | string } = {}): Receivers {
   let bytes = 0;
   let closing = false;
   const problems = problemList();
   const sockets: WebSocket[] = [];
   for (let i = 0; i < count; i++) {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { headers, ...(tls.ca ? { ca: tls.ca } : {}) });
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       bytes += Array.isArray(data) ? data.reduce((s, b) => s + b.length, 0) : (data as Buffer).byteLength;

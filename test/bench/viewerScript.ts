@@ -30,11 +30,15 @@ export interface BenchState {
   flashes: number[];
   /** Times the beep started in the player's sound (after window.__benchListen()). */
   beeps: number[];
+  /** While collecting: the longest time between two presented frames, and the gaps over 500 ms (stalls). */
+  maxGapMs: number;
+  stalls: number[];
 }
 
 export const VIEWER_SCRIPT = `(() => {
   if (window.__bench) return;
-  const st = window.__bench = { collecting: false, delays: [], presented: 0, undecodable: 0, firstFrameAt: null, firstDecodedAt: null, hooked: 0, counts: {}, lastCount: null, presses: [], videoSize: '', errors: [], flashes: [], beeps: [] };
+  const st = window.__bench = { collecting: false, delays: [], presented: 0, undecodable: 0, firstFrameAt: null, firstDecodedAt: null, hooked: 0, counts: {}, lastCount: null, presses: [], videoSize: '', errors: [], flashes: [], beeps: [], maxGapMs: 0, stalls: [] };
+  let lastPresentedAt = 0;
   const flashCanvas = document.createElement('canvas');
   flashCanvas.width = flashCanvas.height = 8;
   const fg = flashCanvas.getContext('2d', { willReadFrequently: true });
@@ -106,6 +110,12 @@ export const VIEWER_SCRIPT = `(() => {
     const now = Date.now();
     st.presented++;
     if (st.firstFrameAt === null) st.firstFrameAt = now;
+    if (st.collecting && lastPresentedAt > 0) {
+      const gap = now - lastPresentedAt;
+      if (gap > st.maxGapMs) st.maxGapMs = gap;
+      if (gap > 500) st.stalls.push(gap);
+    }
+    lastPresentedAt = now;
     if (!video.videoWidth) return;
     st.videoSize = video.videoWidth + 'x' + video.videoHeight;
     try {
