@@ -23,6 +23,8 @@
  * BENCH_SECONDS (default 20) sets each measuring window. For tuning, BENCH_QUICK=1 measures only
  * the first frame and glass-to-glass with one viewer, BENCH_PATHS=fast,mse (or hls) some paths, and
  * BENCH_FFMPEG_DROPIN=FILE adds a drop-in to the room encoder's unit (to try encoder settings).
+ * `webrtc` in BENCH_PATHS (on by default) adds the bare WebRTC baseline in alternating windows with
+ * the fast path, and the fast path's per-stage times (webrtcBaseline.ts, stages.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -38,12 +40,17 @@ import { avSync, firstClock, firstFrame, glass, inputToPhoton, type Viewer } fro
 import { startHlsReceivers, startWsReceivers, type Receivers } from './receivers.js';
 import { anyRows, failed, log, machine, ms, printTable, record, sleep } from './report.js';
 import { VIEWER_SCRIPT, type BenchState } from './viewerScript.js';
+import { STAGES_SCRIPT } from './stages.js';
+import { prepareAppliance } from './applianceSetup.js';
+import { stopWebrtcBaseline, webrtcSection } from './webrtcBaseline.js';
 
 const WINDOW_MS = Number(process.env.BENCH_SECONDS ?? 20) * 1000;
 const VIEWPORT = { width: 1280, height: 720 };
 const ALL_PATHS = ['fast', 'mse', 'hls'] as const;
 type PathName = (typeof ALL_PATHS)[number];
-const PATHS = ALL_PATHS.filter((p) => (process.env.BENCH_PATHS ?? 'fast,mse,hls').split(',').includes(p));
+const WANTED = (process.env.BENCH_PATHS ?? 'fast,mse,hls,webrtc').split(',');
+const PATHS = ALL_PATHS.filter((p) => WANTED.includes(p));
+const COMPARE_ROUNDS = Number(process.env.BENCH_COMPARE_ROUNDS ?? 3);
 const QUICK = process.env.BENCH_QUICK === '1';
 /** What each path's page reports as the path it took. */
 const EXPECTED_USE: Record<PathName, string> = { fast: 'fast', mse: 'fast-mse', hls: 'hls' };
@@ -62,6 +69,7 @@ let cleaning: Promise<void> | null = null;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     for (const r of openReceivers) await r.close().catch(() => {});
+    await stopWebrtcBaseline();
     await participant?.close().catch(() => {});
     if (!appliance && booting) appliance = await booting.catch(() => undefined);
     if (appliance) {
@@ -100,15 +108,7 @@ async function main(): Promise<void> {
   if (cleaning) return; // a signal came during the boot
   const app = appliance;
   await ensureCertNames(app, host);
-  // 50 receive-only clients must all get a fast-path seat (the default is 30 per room).
-  await app.exec(['sh', '-c', "sed -i 's/^STREAMBOX_FAST_PATH_SEATS=.*/STREAMBOX_FAST_PATH_SEATS=60/' /etc/streambox/streambox.env && systemctl restart streambox-admin"]);
-  await waitHealthy(app.baseUrl);
-  // Encoder experiments without rebuilding the root: a drop-in for ffmpeg@.service (e.g. another ExecStart).
-  if (process.env.BENCH_FFMPEG_DROPIN) {
-    const conf = readFileSync(process.env.BENCH_FFMPEG_DROPIN, 'utf8');
-    log(`ffmpeg@.service drop-in from ${process.env.BENCH_FFMPEG_DROPIN}`);
-    await app.exec(['sh', '-c', `mkdir -p /run/systemd/system/ffmpeg@.service.d && cat > /run/systemd/system/ffmpeg@.service.d/bench.conf <<'EOF'\n${conf}\nEOF\nsystemctl daemon-reload`]);
-  }
+  await prepareAppliance(app); // more seats, BENCH_FFMPEG_DROPIN (applianceSetup.ts)
   // The operator's API calls stay on the appliance's loopback; only participants come from elsewhere.
   const cookie = await app.login();
   const caPem = readFileSync(applianceCaPath(app));
@@ -147,8 +147,9 @@ async function main(): Promise<void> {
     return `${httpBase}/rooms/${roomId}?path=hls`;
   }
 
-  async function openViewer(roomId: string, path: PathName): Promise<Viewer> {
+  async function openViewer(roomId: string, path: PathName, stages = false): Promise<Viewer> {
     const context = await b.newContext({ viewport: VIEWPORT });
+    if (stages) await context.addInitScript({ content: STAGES_SCRIPT });
     await context.addInitScript({ content: `try { localStorage.setItem('streambox.name', 'Bench'); } catch {}` });
     await context.addInitScript({ content: VIEWER_SCRIPT });
     const page = await context.newPage();
@@ -250,6 +251,12 @@ async function main(): Promise<void> {
     }
   }
 
+  // --- 2b. The bare WebRTC baseline in alternating windows with the fast path; the fast path's stages ---
+  if (WANTED.includes('webrtc')) {
+    const roomEnv = (await app.exec(['cat', `/etc/streambox/rooms/${room.id}.env`])).stdout;
+    await webrtcSection({ roomEnv, clockUrl: clock.url, ns: viewerHost, browser: b, viewport: VIEWPORT, rounds: COMPARE_ROUNDS, windowMs: Math.max(8000, WINDOW_MS / 2), openFast: () => openViewer(room.id, 'fast', true) });
+  }
+
   if (QUICK) {
     printTable(`${head}\ncode: ${codeVersion} (quick)`);
     return;
@@ -281,16 +288,6 @@ async function main(): Promise<void> {
   }
 
   printTable(`${head}\ncode: ${codeVersion}`);
-}
-
-async function waitHealthy(baseUrl: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(`${baseUrl}/api/health`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await sleep(500);
-  }
-  throw new Error('the admin service did not come back within 60 s');
 }
 
 main()

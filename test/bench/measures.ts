@@ -38,7 +38,7 @@ export const firstClock = (v: Viewer, timeoutMs: number) => waitFor('a frame sho
 /** Glass to glass over one window, with the stalls seen meanwhile (gaps of over 500 ms between presented frames). */
 export async function glass(section: string, what: string, v: Viewer, windowMs: number): Promise<void> {
   try {
-    await v.page.evaluate('Object.assign(window.__bench, { delays: [], undecodable: 0, maxGapMs: 0, stalls: [], collecting: true })');
+    await v.page.evaluate('Object.assign(window.__bench, { delays: [], shown: [], undecodable: 0, maxGapMs: 0, stalls: [], collecting: true })');
     const presented0 = (await v.state()).presented;
     const load = hostLoad();
     await sleep(windowMs);

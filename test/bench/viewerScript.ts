@@ -33,11 +33,13 @@ export interface BenchState {
   /** While collecting: the longest time between two presented frames, and the gaps over 500 ms (stalls). */
   maxGapMs: number;
   stalls: number[];
+  /** While collecting: [decoded time mod 2^40, presentation time] of each decodable frame (stages.ts joins on it). */
+  shown: Array<[number, number]>;
 }
 
 export const VIEWER_SCRIPT = `(() => {
   if (window.__bench) return;
-  const st = window.__bench = { collecting: false, delays: [], presented: 0, undecodable: 0, firstFrameAt: null, firstDecodedAt: null, hooked: 0, counts: {}, lastCount: null, presses: [], videoSize: '', errors: [], flashes: [], beeps: [], maxGapMs: 0, stalls: [] };
+  const st = window.__bench = { collecting: false, delays: [], presented: 0, undecodable: 0, firstFrameAt: null, firstDecodedAt: null, hooked: 0, counts: {}, lastCount: null, presses: [], videoSize: '', errors: [], flashes: [], beeps: [], maxGapMs: 0, stalls: [], shown: [] };
   let lastPresentedAt = 0;
   const flashCanvas = document.createElement('canvas');
   flashCanvas.width = flashCanvas.height = 8;
@@ -127,7 +129,7 @@ export const VIEWER_SCRIPT = `(() => {
         if (delay < -2000 || delay > 120000) st.undecodable++;
         else {
           if (st.firstDecodedAt === null) st.firstDecodedAt = now;
-          if (st.collecting) st.delays.push(delay);
+          if (st.collecting) { st.delays.push(delay); if (st.shown.length < 20000) st.shown.push([t, now]); }
         }
       }
       const lit = flashLit(video);
