@@ -12,6 +12,7 @@ import { openNewRoomDialog } from './newRoom.js';
 import { openPasswordDialog } from './password.js';
 import { RoomRow } from './roomRow.js';
 import { watchRooms, type RoomFeed } from './feed.js';
+import { fallbackNotice, loadTls, trustPanel } from './tls.js';
 
 const app = $('#app');
 let feed: RoomFeed | null = null;
@@ -40,6 +41,11 @@ function showRooms(): void {
   const list = h('ul', { class: 'room-list', 'aria-label': 'Rooms' });
   const count = h('span', { class: 'count', hidden: true });
   const banner = h('div', { class: 'banner banner-warn', role: 'status', hidden: true });
+  // The certificate: a notice when a configured one failed, the trust panel for the appliance CA.
+  const tlsSlot = h('div', { class: 'tls-slot' });
+  void loadTls().then((tls) => {
+    if (tls) replaceChildren(tlsSlot, fallbackNotice(tls), trustPanel(tls));
+  });
   const newRoom = () =>
     openNewRoomDialog(async (room) => {
       await feed?.refresh();
@@ -93,6 +99,7 @@ function showRooms(): void {
       'main',
       { class: 'container' },
       h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Rooms', count), h('p', { class: 'muted' }, 'Shared browsers: everyone watches, one person at a time drives.')), headNew),
+      tlsSlot,
       banner,
       loading,
       empty,

@@ -3,7 +3,6 @@
  * keeps playing and its expanded details stay open.
  */
 import { api, ApiError } from '../shared/api.js';
-import { copyText } from '../shared/clipboard.js';
 import { confirmDialog } from '../shared/dialog.js';
 import { h, replaceChildren } from '../shared/dom.js';
 import { absoluteTime, plural, relativeTime } from '../shared/format.js';
@@ -12,6 +11,7 @@ import { failureSentence, ROLE_WORDS, stateLook } from '../shared/status.js';
 import { toast } from '../shared/toast.js';
 import type { MemberRole, Room } from '../shared/types.js';
 import { Player } from '../player/player.js';
+import { shareFacts, ShareButtons, type RoomLinks } from './shareLinks.js';
 
 export interface RowActions {
   refresh(): Promise<void>;
@@ -34,6 +34,7 @@ export class RoomRow {
   private readonly details: HTMLElement;
   private readonly detailsBtn: HTMLButtonElement;
   private readonly startStop: HTMLButtonElement;
+  private readonly share: ShareButtons;
   private player: Player | null = null;
   private visible = true;
   private readonly observer: IntersectionObserver | null;
@@ -50,8 +51,7 @@ export class RoomRow {
     this.details = h('div', { class: 'room-details', id: detailsId, hidden: true });
     this.detailsBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm details-toggle', 'aria-expanded': 'false', 'aria-controls': detailsId }, h('span', { class: 'label-opt' }, 'Details'), icon('chevronDown', 16));
     this.detailsBtn.addEventListener('click', () => this.toggleDetails());
-    const copyBtn = h('button', { type: 'button', class: 'btn btn-sm copy-link' }, icon('link', 16), h('span', null, 'Copy link'));
-    copyBtn.addEventListener('click', () => this.copy(copyBtn));
+    this.share = new ShareButtons(room);
     this.startStop = h('button', { type: 'button', class: 'btn btn-sm btn-ghost' });
     this.startStop.addEventListener('click', () => this.toggleRunning());
     const del = h('button', { type: 'button', class: 'btn btn-sm btn-icon btn-ghost btn-quiet-danger', 'aria-label': `Delete ${room.name}`, title: 'Delete room' }, icon('trash', 16));
@@ -66,7 +66,8 @@ export class RoomRow {
         'div',
         { class: 'room-actions' },
         h('a', { class: 'btn btn-sm btn-primary', href: room.shareUrl, target: '_blank', rel: 'noopener' }, icon('external', 16), h('span', null, 'Open')),
-        copyBtn,
+        this.share.main,
+        this.share.http,
         this.startStop,
         this.detailsBtn,
         del,
@@ -90,6 +91,7 @@ export class RoomRow {
     this.el.dataset.state = state;
     this.title.textContent = room.name;
     this.title.href = room.shareUrl;
+    this.share.update(room as RoomLinks);
 
     const people = room.people
       ? [
@@ -208,8 +210,7 @@ export class RoomRow {
       h(
         'dl',
         { class: 'facts' },
-        h('dt', null, 'Share link'),
-        h('dd', { class: 'mono' }, r.shareUrl),
+        shareFacts(r as RoomLinks),
         h('dt', null, 'RTMP (for external players)'),
         h('dd', { class: 'mono' }, r.stream.rtmp),
         h('dt', null, 'Start page'),
@@ -220,19 +221,6 @@ export class RoomRow {
         h('dd', null, absoluteTime(r.createdAt)),
       ),
     );
-  }
-
-  private async copy(btn: HTMLButtonElement): Promise<void> {
-    const ok = await copyText(this.room.shareUrl);
-    const label = btn.querySelector('span')!;
-    btn.replaceChildren(icon(ok ? 'check' : 'alert', 16), label);
-    label.textContent = ok ? 'Copied' : 'Copy failed';
-    btn.classList.toggle('copied', ok);
-    window.setTimeout(() => {
-      btn.replaceChildren(icon('link', 16), label);
-      label.textContent = 'Copy link';
-      btn.classList.remove('copied');
-    }, 2000);
   }
 
   private async toggleRunning(): Promise<void> {
