@@ -3,15 +3,32 @@
  * (cached root built by provisioning/, systemd-nspawn), with its own state directory.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import type { PeerCertificate } from 'node:tls';
 import { REPO_ROOT, requireRoot, runCommand, type ExecResult } from './container.js';
 
 const APPLIANCE = join(REPO_ROOT, 'image', 'appliance');
 const SBX = join(REPO_ROOT, 'image', 'container', 'sbx');
 
 export interface Appliance {
+  /** Plain HTTP on loopback (a secure context; every route works there in every TLS mode). */
   baseUrl: string;
+  /** HTTPS on this machine's first non-loopback address, as `image/appliance up` prints it. */
+  httpsUrl: string;
+  /** Plain HTTP on that address (what a participant without the CA uses). */
+  httpUrl: string;
+  /** That address (IPv4). */
+  address: string;
+  httpPort: number;
+  httpsPort: number;
+  /** Host path of the appliance CA's certificate (/var/lib/streambox/tls/ca/ca.crt inside). */
+  caPemPath: string;
+  /** Host path of /var/lib/streambox/tls (status.json, active/, ca/). */
+  tlsStateDir: string;
+  /** Host path bound at /etc/streambox/tls: drop an operator certificate here. */
+  operatorTlsDir: string;
   adminPassword: string;
   stateDir: string;
   /** Host path of the container's /etc/streambox/rooms (bound in). */
@@ -24,10 +41,43 @@ export interface Appliance {
   stop(): Promise<void>;
 }
 
-export async function bootAppliance(opts: { port: number; name?: string }): Promise<Appliance> {
+/** This machine's first non-loopback IPv4 address (the container shares the host's network). */
+export function machineAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new Error('this machine has no non-loopback IPv4 address');
+}
+
+export interface HttpsResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  peer: PeerCertificate;
+}
+
+/** An HTTPS request that trusts exactly `ca` (PEM); rejects on any verification error. */
+export function httpsGet(url: string, opts: { ca: string | Buffer; method?: string; headers?: Record<string, string>; body?: string; servername?: string }): Promise<HttpsResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: opts.method ?? 'GET', ca: opts.ca, headers: opts.headers, agent: false, timeout: 10_000, ...(opts.servername ? { servername: opts.servername } : {}) }, (res) => {
+      const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate(true);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, peer }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export async function bootAppliance(opts: { port: number; httpsPort?: number; name?: string }): Promise<Appliance> {
   requireRoot();
   const stateDir = await mkdtemp(join(tmpdir(), 'sbx-appliance-'));
-  const env = { ...process.env, STREAMBOX_APPLIANCE_DIR: stateDir, STREAMBOX_HTTP_PORT: String(opts.port), STREAMBOX_APPLIANCE_NAME: opts.name ?? `sbx-e2e-${process.pid}` };
+  const httpsPort = opts.httpsPort ?? 8443;
+  const env = { ...process.env, STREAMBOX_APPLIANCE_DIR: stateDir, STREAMBOX_HTTP_PORT: String(opts.port), STREAMBOX_HTTPS_PORT: String(httpsPort), STREAMBOX_APPLIANCE_NAME: opts.name ?? `sbx-e2e-${process.pid}` };
   const stop = async () => {
     await runCommand(APPLIANCE, ['down'], { env });
     await rm(stateDir, { recursive: true, force: true });
@@ -40,8 +90,17 @@ export async function bootAppliance(opts: { port: number; name?: string }): Prom
   }
   const adminPassword = (await readFile(join(stateDir, 'var-lib', 'initial-admin-password'), 'utf8')).trim();
   const baseUrl = `http://127.0.0.1:${opts.port}`;
+  const address = machineAddress();
   return {
     baseUrl,
+    httpsUrl: `https://${address}:${httpsPort}`,
+    httpUrl: `http://${address}:${opts.port}`,
+    address,
+    httpPort: opts.port,
+    httpsPort,
+    caPemPath: join(stateDir, 'var-lib', 'tls', 'ca', 'ca.crt'),
+    tlsStateDir: join(stateDir, 'var-lib', 'tls'),
+    operatorTlsDir: join(stateDir, 'tls'),
     adminPassword,
     stateDir,
     roomsDir: join(stateDir, 'rooms'),

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { REPO_ROOT, cacheDir } from '../harness/container.js';
 import { bootVm, requireVmTools, type Vm } from '../harness/vm.js';
+import { httpsGet } from '../harness/appliance.js';
 
 const BUILD_SH = join(REPO_ROOT, 'image', 'vm', 'build.sh');
 const VM_DIR = join(cacheDir(), 'vm');
@@ -134,14 +135,18 @@ describe('the VM image', () => {
     let vm: Vm | undefined;
     let workDir = '';
     let base = '';
+    let httpsBase = '';
+    /** The VM's own CA (streambox-tls made it at first boot); set once the guest is up. */
+    let ca = '';
     let cookie = '';
     let roomId = '';
 
     beforeAll(async () => {
       if (!existsSync(IMAGE)) throw new Error(`no image at ${IMAGE}: the build step failed`);
       workDir = mkdtempSync(join(tmpdir(), 'sbx-vm-'));
-      vm = await bootVm({ image: IMAGE, workDir, forwards: [80, 22] });
+      vm = await bootVm({ image: IMAGE, workDir, forwards: [80, 443, 22] });
       base = `http://127.0.0.1:${vm.hostPort(80)}`;
+      httpsBase = `https://127.0.0.1:${vm.hostPort(443)}`;
       process.stderr.write(`vm: booting ${IMAGE} under ${vm.accel}; console: ${vm.consoleLog}\n`);
     }, 3 * MIN);
 
@@ -165,8 +170,16 @@ describe('the VM image', () => {
       }
     };
 
-    const api = (path: string, init: RequestInit = {}) =>
-      fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...(init.headers ?? {}) }, signal: AbortSignal.timeout(20_000) });
+    // Plain HTTP until the CA is known (health is served there); then HTTPS, trusting the VM's CA:
+    // QEMU's forwarded connections come from 10.0.2.2, not loopback, so the admin API is HTTPS only.
+    const api = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      const headers = { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...((init.headers as Record<string, string>) ?? {}) };
+      if (!ca) return fetch(`${base}${path}`, { ...init, headers, signal: AbortSignal.timeout(20_000) });
+      const r = await httpsGet(`${httpsBase}${path}`, { ca, method: init.method ?? 'GET', headers, ...(typeof init.body === 'string' ? { body: init.body } : {}) });
+      const h = new Headers();
+      for (const [k, v] of Object.entries(r.headers)) for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) h.append(k, one);
+      return new Response(r.status === 204 ? null : r.body, { status: r.status, headers: h });
+    };
 
     /** Waits for the boot to finish; fails with the failed units when it ends degraded. */
     const waitBooted = async () => {
@@ -200,7 +213,10 @@ describe('the VM image', () => {
     it('shows the generated admin password on the serial console, and it logs in', async () => {
       await withConsole(async () => {
         const m = await vm!.waitForConsole(/Admin password:\s+([a-z2-9]{5}(?:-[a-z2-9]{5}){4})\b/, 4 * MIN);
-        expect(vm!.console()).toMatch(/Dashboard:\s+http:\/\/10\.0\.2\.15\//); // the guest's address on QEMU's user network
+        expect(vm!.console()).toMatch(/Dashboard:\s+https:\/\/10\.0\.2\.15\//); // the guest's address on QEMU's user network
+        expect(vm!.console()).toMatch(/CA SHA-256:\s+[0-9A-F:]{95}/);
+        ca = (await vm!.ssh(['cat', '/var/lib/streambox/tls/ca/ca.crt'])).stdout;
+        expect(ca).toContain('BEGIN CERTIFICATE');
         const res = await api('/api/auth/login', { method: 'POST', body: JSON.stringify({ password: m[1] }) });
         expect(res.status, await res.clone().text()).toBe(200);
         cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
