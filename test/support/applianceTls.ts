@@ -2,7 +2,8 @@
  * The appliance's TLS as tests see it from outside: its ports, the status file streambox-tls
  * writes, its CA, and HTTP exchanges made from another host (curl inside a namespace).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Appliance } from '../harness/appliance.js';
 import type { Netns } from '../harness/netns.js';
@@ -55,19 +56,28 @@ export interface CurlResult {
 
 /** One HTTP exchange from inside `ns` (no redirects followed). */
 export async function curlFrom(ns: Netns, url: string, opts: { method?: string; body?: string; headers?: Record<string, string>; cacert?: string; resolve?: string } = {}): Promise<CurlResult> {
-  const args = ['curl', '-sS', '-m', '10', '-D', '/dev/stderr', '-X', opts.method ?? 'GET'];
-  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
-  if (opts.body !== undefined) args.push('--data-binary', opts.body);
-  if (opts.cacert) args.push('--cacert', opts.cacert);
-  if (opts.resolve) args.push('--resolve', opts.resolve);
-  args.push(url);
-  const r = await ns.exec(args);
-  const blocks = r.stderr.split(/\r?\n\r?\n/).filter((b) => /^HTTP\//.test(b));
-  const last = blocks.at(-1) ?? '';
-  const headers: Record<string, string[]> = {};
-  for (const line of last.split(/\r?\n/).slice(1)) {
-    const i = line.indexOf(':');
-    if (i > 0) (headers[line.slice(0, i).trim().toLowerCase()] ??= []).push(line.slice(i + 1).trim());
+  const dir = await mkdtemp(join(tmpdir(), 'sbx-curl-'));
+  try {
+    // Headers to stdout, the body to a file (curl 7.88 crashed writing headers to a piped /dev/stderr).
+    const args = ['curl', '-sS', '-m', '10', '-D', '-', '-o', join(dir, 'body'), '-X', opts.method ?? 'GET'];
+    for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
+    if (opts.body !== undefined) args.push('--data-binary', opts.body);
+    if (opts.cacert) args.push('--cacert', opts.cacert);
+    if (opts.resolve) args.push('--resolve', opts.resolve);
+    args.push(url);
+    const r = await ns.exec(args);
+    const blocks = r.stdout.split(/\r?\n\r?\n/).filter((b) => /^HTTP\//.test(b));
+    const last = blocks.at(-1) ?? '';
+    const headers: Record<string, string[]> = {};
+    for (const line of last.split(/\r?\n/).slice(1)) {
+      const i = line.indexOf(':');
+      if (i > 0) (headers[line.slice(0, i).trim().toLowerCase()] ??= []).push(line.slice(i + 1).trim());
+    }
+    const status = Number(/^HTTP\/[\d.]+ (\d+)/.exec(last)?.[1] ?? 0);
+    if (status === 0) throw new Error(`no HTTP answer from ${url} in ${ns.name} (curl exit ${r.code}): ${r.stderr.slice(-1000)}`);
+    const body = await readFile(join(dir, 'body'), 'utf8').catch(() => '');
+    return { code: r.code, status, headers, body, stderr: r.stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return { code: r.code, status: Number(/^HTTP\/[\d.]+ (\d+)/.exec(last)?.[1] ?? 0), headers, body: r.stdout, stderr: r.stderr };
 }
