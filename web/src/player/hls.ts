@@ -6,7 +6,7 @@
  * rather than staying behind. video.js remains the shell around the element (shell.ts).
  */
 import Hls from 'hls.js';
-import type { AttachOptions, PlaybackSession, SourceDriver } from './source.js';
+import type { AttachOptions, PlaybackSession, SourceDriver } from './driver.js';
 import type { PlaybackSource } from '../shared/types.js';
 import { createShell } from './shell.js';
 
@@ -23,9 +23,12 @@ function liveEdgeDelayMs(video: HTMLVideoElement): number | null {
 
 export const hlsDriver: SourceDriver = {
   kind: 'hls',
+  path: 'hls',
+  param: 'hls',
+  label: 'hls',
 
-  supported() {
-    return Hls.isSupported() || nativeHls();
+  unsupported() {
+    return Hls.isSupported() || nativeHls() ? null : 'this browser plays no HLS';
   },
 
   attach(host: HTMLElement, source: PlaybackSource, opts: AttachOptions): PlaybackSession {

@@ -4,7 +4,7 @@
  * It knows <video> elements, never a streaming protocol.
  */
 import type { PlaybackSource } from '../shared/types.js';
-import { chooseSource, type PlaybackSession } from './source.js';
+import { chooseSource, type PlaybackSession, type SourceDriver } from './source.js';
 
 export type PlayerState =
   /** Nothing loaded. */
@@ -20,7 +20,14 @@ export type PlayerState =
   | 'unsupported';
 
 export interface PlayerStats {
+  /** The driver playing: 'fast' (WebCodecs), 'fast-mse', 'hls'. */
   path: string | null;
+  /** How the overlay names it: 'fast (WebCodecs)', 'fast (MSE)', 'hls'. */
+  pathLabel: string | null;
+  /** Why the better paths were passed over (unsupported here, failed, forced), or null. */
+  pathWhy: string | null;
+  /** The source kind it plays ('fast', 'hls'). */
+  kind: string | null;
   width: number;
   height: number;
   /** Frames per second actually shown, measured over the last seconds. */
@@ -37,6 +44,8 @@ export interface PlayerOptions {
   onMediaSize?(width: number, height: number): void;
   /** Sound was wanted but the browser only allowed muted playback. */
   onAutoplayMuted?(): void;
+  /** Only this path (a driver's `param` or `path`: `?path=mse` on a room link), no fallback. */
+  forcePath?: string | null;
 }
 
 const STALL_AFTER_MS = 5000;
@@ -57,8 +66,9 @@ export class Player {
   private fpsSample: { at: number; frames: number } | null = null;
   private fps: number | null = null;
   private wantMuted: boolean;
-  /** Paths that failed here, and until when they are avoided. */
-  private readonly avoidUntil = new Map<string, number>();
+  /** Paths ('path:NAME') and sources ('source:KIND') that failed here: until when, and why. */
+  private readonly avoidUntil = new Map<string, { until: number; why: string }>();
+  private chosen: { driver: SourceDriver; why: string | null } | null = null;
   private volumeLevel = 1;
 
   constructor(
@@ -123,7 +133,10 @@ export class Player {
     const v = this.video;
     const quality = v && typeof v.getVideoPlaybackQuality === 'function' ? v.getVideoPlaybackQuality() : null;
     return {
-      path: this.session?.kind ?? null,
+      path: this.session ? (this.chosen?.driver.path ?? null) : null,
+      pathLabel: this.session ? (this.chosen?.driver.label ?? null) : null,
+      pathWhy: this.session ? (this.chosen?.why ?? null) : null,
+      kind: this.session?.kind ?? null,
       width: v?.videoWidth ?? 0,
       height: v?.videoHeight ?? 0,
       fps: this.fps,
@@ -137,8 +150,15 @@ export class Player {
     this.session?.destroy();
     this.session = null;
     const now = performance.now();
-    const avoid = new Set([...this.avoidUntil].filter(([, until]) => until > now).map(([kind]) => kind));
-    const chosen = chooseSource(this.sources, avoid);
+    const avoided = (driver: SourceDriver): string | null => {
+      for (const key of [`path:${driver.path}`, `source:${driver.kind}`]) {
+        const entry = this.avoidUntil.get(key);
+        if (entry && entry.until > now) return entry.why;
+      }
+      return null;
+    };
+    const chosen = chooseSource(this.sources, { avoided, only: this.opts.forcePath ?? null });
+    this.chosen = chosen && { driver: chosen.driver, why: chosen.why };
     if (!chosen) {
       this.setState('unsupported');
       return;
@@ -147,11 +167,13 @@ export class Player {
     const session = chosen.driver.attach(this.host, chosen.source, {
       muted: this.wantMuted,
       preview: this.opts.preview ?? false,
-      onFatal: (_reason, hint) => {
+      onFatal: (reason, hint) => {
         if (this.session !== session) return;
         if (hint?.fallback) {
-          // This path does not work here (refused, full, unsupported): the next source, at once.
-          this.avoidUntil.set(session.kind, performance.now() + AVOID_FAILED_PATH_MS);
+          // This path (or its whole source) does not work here (refused, full, unsupported): the next one, at once.
+          const key = hint.scope === 'source' ? `source:${chosen.source.kind}` : `path:${chosen.driver.path}`;
+          const why = hint.scope === 'source' ? (hint.why ?? reason) : `${chosen.driver.label} failed: ${hint.why ?? reason}`;
+          this.avoidUntil.set(key, { until: performance.now() + AVOID_FAILED_PATH_MS, why });
           this.retrySoon(0);
         } else {
           this.retrySoon();

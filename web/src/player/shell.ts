@@ -4,7 +4,6 @@
  * feeds it, with a MediaStream (fast path) or with hls.js / the browser's own HLS.
  */
 import videojs from 'video.js/dist/alt/video.core.js';
-import { createVideoElement } from './source.js';
 
 (window as unknown as { VIDEOJS_NO_DYNAMIC_STYLE: boolean }).VIDEOJS_NO_DYNAMIC_STYLE = true;
 
@@ -40,4 +39,20 @@ export function createShell(host: HTMLElement, muted: boolean): Shell {
       }
     },
   };
+}
+
+/** A plain <video> element set up for inline, silent-first live playback. */
+export function createVideoElement(muted: boolean): HTMLVideoElement {
+  const video = document.createElement('video');
+  video.className = 'media';
+  video.muted = muted;
+  video.defaultMuted = muted;
+  video.playsInline = true;
+  video.setAttribute('playsinline', '');
+  video.setAttribute('webkit-playsinline', '');
+  video.preload = 'auto';
+  // Also what ManagedMediaSource (iPhone Safari, mse.ts) requires, unless an AirPlay source is given.
+  video.disableRemotePlayback = true;
+  video.controls = false;
+  return video;
 }

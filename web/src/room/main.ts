@@ -172,6 +172,7 @@ class RoomPage {
         this.view.autoplayMuted = true;
         this.render();
       },
+      forcePath: forcedPath(),
     });
     this.player.setVolume(volume);
     this.input = new RemoteInput(this.rfbTarget, {
@@ -779,11 +780,11 @@ class RoomPage {
       h(
         'dl',
         null,
-        ...row('path', s.path ?? '—'),
+        ...row('path', s.pathLabel ? `${s.pathLabel}${s.pathWhy ? ` · ${s.pathWhy}` : ''}` : '—'),
         ...row('picture', s.width ? `${s.width}×${s.height}` : '—'),
         ...row('room', `${cfg.width}×${cfg.height} @ ${cfg.fps} fps`),
         ...row('fps', s.fps !== null ? `${s.fps}` : '—'),
-        ...row('delay', formatDelay(s.path, s.delayMs)),
+        ...row('delay', formatDelay(s.kind, s.delayMs)),
         ...row('dropped', s.droppedFrames !== null ? `${s.droppedFrames} frames` : '—'),
         ...row('input', this.view.input === 'on' ? 'connected (you drive)' : this.view.input === 'connecting' ? 'connecting…' : 'off (view only)'),
         ...row('channel', this.view.channel),
@@ -792,10 +793,17 @@ class RoomPage {
   }
 }
 
-/** The room's sources, or only the one named by `?path=` (a way to compare paths, used by the benchmark). */
+/** The room's sources; the Player picks the path (forcedPath() narrows it). */
 function pictureSources(sources: readonly PlaybackSource[]): PlaybackSource[] {
-  const forced = new URLSearchParams(location.search).get('path');
-  return forced ? sources.filter((s) => s.kind === forced) : [...sources];
+  return [...sources];
+}
+
+/**
+ * `?path=fast|mse|hls` on a room link: only that path (WebCodecs, MSE, HLS), no fallback. A way to
+ * compare paths, used by the benchmark (test/bench/).
+ */
+function forcedPath(): string | null {
+  return new URLSearchParams(location.search).get('path');
 }
 
 void start();

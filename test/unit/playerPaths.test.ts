@@ -1,0 +1,102 @@
+/**
+ * The player's paths without a browser: which driver plays a room's sources and what the stats
+ * overlay says about the ones passed over (web/src/player/choice.ts), and how the MSE driver keeps
+ * to the live edge (web/src/player/liveEdge.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { choosePath } from '../../web/src/player/choice.js';
+import type { SourceDriver } from '../../web/src/player/driver.js';
+import { FAR_LAG_S, MAX_RATE, TARGET_LAG_S, keepAtEdge, trimEnd } from '../../web/src/player/liveEdge.js';
+
+const SOURCES = [
+  { kind: 'fast', url: 'ws://h/api/rooms/r/media', mimeType: 'application/x-streambox-frames' },
+  { kind: 'hls', url: 'http://h/hls/r.m3u8', mimeType: 'application/x-mpegURL' },
+];
+
+function driver(kind: string, path: string, param: string, unsupported: string | null = null): SourceDriver {
+  return { kind, path, param, label: path, unsupported: () => unsupported, attach: () => { throw new Error('not in a unit test'); } };
+}
+
+function drivers(webcodecs: string | null, mse: string | null): SourceDriver[] {
+  return [driver('fast', 'fast', 'fast', webcodecs), driver('fast', 'fast-mse', 'mse', mse), driver('hls', 'hls', 'hls')];
+}
+
+describe('choosing a path: WebCodecs, then MSE, then HLS', () => {
+  it('a secure context with WebCodecs plays fast, with nothing to explain', () => {
+    const c = choosePath(drivers(null, null), SOURCES)!;
+    expect([c.driver.path, c.source.kind, c.why]).toEqual(['fast', 'fast', null]);
+  });
+
+  it('plain HTTP (no WebCodecs) plays the same fast source through MSE, and says why', () => {
+    const c = choosePath(drivers('plain HTTP: no WebCodecs', null), SOURCES)!;
+    expect([c.driver.path, c.source.kind, c.why]).toEqual(['fast-mse', 'fast', 'plain HTTP: no WebCodecs']);
+  });
+
+  it('a browser with neither plays HLS, with a visible reason', () => {
+    const c = choosePath(drivers('this browser has no WebCodecs', 'this browser has no MSE'), SOURCES)!;
+    expect(c.driver.path).toBe('hls');
+    expect(c.why).toBe('this browser has neither WebCodecs nor MSE');
+  });
+
+  it('a full fast path (the whole source avoided) goes to HLS; a failed decoder only skips its driver', () => {
+    const seatsFull = choosePath(drivers(null, null), SOURCES, { avoided: (d) => (d.kind === 'fast' ? 'every fast-path seat is taken' : null) })!;
+    expect([seatsFull.driver.path, seatsFull.why]).toEqual(['hls', 'every fast-path seat is taken']);
+    const decoderFailed = choosePath(drivers(null, null), SOURCES, { avoided: (d) => (d.path === 'fast' ? 'fast (WebCodecs) failed: cannot decode' : null) })!;
+    expect([decoderFailed.driver.path, decoderFailed.why]).toEqual(['fast-mse', 'fast (WebCodecs) failed: cannot decode']);
+  });
+
+  it('?path= forces one driver by its short name or path, and nothing else', () => {
+    for (const [only, path] of [['mse', 'fast-mse'], ['fast-mse', 'fast-mse'], ['fast', 'fast'], ['hls', 'hls']] as const) {
+      const c = choosePath(drivers(null, null), SOURCES, { only })!;
+      expect(c.driver.path).toBe(path);
+      expect(c.why).toBe(`forced by ?path=${only}`);
+    }
+    expect(choosePath(drivers(null, null), SOURCES, { only: 'webrtc' })).toBeNull();
+    expect(choosePath(drivers('plain HTTP: no WebCodecs', null), SOURCES, { only: 'fast' })).toBeNull();
+  });
+
+  it('when every playable path failed lately, it tries the first playable one again rather than nothing', () => {
+    const c = choosePath(drivers(null, null), SOURCES, { avoided: () => 'failed' })!;
+    expect(c.driver.path).toBe('fast');
+  });
+});
+
+describe('MSE at the live edge', () => {
+  const at = (currentTime: number, end: number, extra: Partial<Parameters<typeof keepAtEdge>[0]> = {}) => keepAtEdge({ currentTime, ranges: [[end - 2, end]], stalled: false, ...extra });
+
+  it('at ~0.1 s behind the buffered end it plays at normal speed', () => {
+    expect(at(10 - TARGET_LAG_S, 10)).toEqual({ seekTo: null, playbackRate: 1, why: 'at edge' });
+    expect(at(10 - TARGET_LAG_S - 0.02, 10).playbackRate).toBe(1);
+  });
+
+  it('a little behind: a little faster (never beyond MAX_RATE); far behind: a jump to the target', () => {
+    const a = at(10 - 0.2, 10);
+    expect(a.seekTo).toBeNull();
+    expect(a.playbackRate).toBeGreaterThan(1);
+    expect(a.playbackRate).toBeLessThanOrEqual(MAX_RATE);
+    expect(at(10 - 0.45, 10).playbackRate).toBe(MAX_RATE);
+    expect(at(10 - FAR_LAG_S - 0.1, 10)).toMatchObject({ seekTo: 10 - TARGET_LAG_S, why: 'far' });
+  });
+
+  it('the first picture: from currentTime 0 straight to the edge of the joiner GOP', () => {
+    expect(keepAtEdge({ currentTime: 0, ranges: [[1234.5, 1234.9]], stalled: false })).toMatchObject({ seekTo: 1234.9 - TARGET_LAG_S, why: 'start' });
+    // A GOP shorter than the target: its start (the key frame).
+    expect(keepAtEdge({ currentTime: 0, ranges: [[1234.5, 1234.55]], stalled: false }).seekTo).toBe(1234.5);
+  });
+
+  it('a gap (frames lost until the next key frame) or a stall with data ahead is jumped over, never waited on', () => {
+    expect(keepAtEdge({ currentTime: 5.2, ranges: [[3, 5.2], [5.6, 6]], stalled: true })).toMatchObject({ seekTo: 6 - TARGET_LAG_S, why: 'gap' });
+    expect(at(10 - 0.25, 10, { stalled: true })).toMatchObject({ seekTo: 10 - TARGET_LAG_S, why: 'stall' });
+  });
+
+  it('a stall with nothing ahead (data late) waits for the data, and never seeks backwards', () => {
+    expect(at(10 - 0.05, 10, { stalled: true })).toEqual({ seekTo: null, playbackRate: 1, why: 'at edge' });
+    expect(keepAtEdge({ currentTime: 1, ranges: [], stalled: true }).seekTo).toBeNull();
+  });
+
+  it('trims what is more than a few seconds behind, a second at a time', () => {
+    expect(trimEnd(0, 10, 3)).toBe(7);
+    expect(trimEnd(6.5, 10, 3)).toBeNull();
+    expect(trimEnd(null, 10, 3)).toBeNull();
+  });
+});

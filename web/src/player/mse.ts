@@ -1,0 +1,259 @@
+/**
+ * The fast path on Media Source Extensions, for browsers without WebCodecs: a page on plain HTTP
+ * (WebCodecs exists only in secure contexts), older Safari, Firefox without it. The same WebSocket
+ * and wire format as fast.ts (fastLink.ts); each frame is remuxed in the page into its own
+ * fragmented-MP4 fragment (fmp4.ts) and appended at once, so nothing waits for a GOP.
+ *
+ * One SourceBuffer per track (mseBuffer.ts), `ManagedMediaSource` where it exists (iPhone Safari
+ * 17.1+: it needs disableRemotePlayback, set by shell.ts). MSE buffers by nature, so this driver
+ * keeps playback ~0.1 s behind the buffered end (liveEdge.ts): a little faster when a bit behind,
+ * a jump when far behind, after a stall or over a gap; what is behind playback is trimmed.
+ * ~0.2 s glass to glass, against ~0.1 s for WebCodecs and 1.3-2.4 s for HLS.
+ *
+ * The delay figure is fast.ts's: the relay's receive time of the frame on screen (looked up by
+ * requestVideoFrameCallback's mediaTime) against the server's clock now.
+ */
+import type { AttachOptions, PlaybackSession, SourceDriver } from './driver.js';
+import type { PlaybackSource } from '../shared/types.js';
+import { createShell } from './shell.js';
+import { FastLink, type InitMessage } from './fastLink.js';
+import { TRACK_AUDIO, TRACK_VIDEO, base64Bytes, type WireFrame } from './fastWire.js';
+import { TrackClock, fragment, initSegment } from './fmp4.js';
+import { bufferedTrack, type BufferedTrack } from './mseBuffer.js';
+import { keepAtEdge, trimEnd } from './liveEdge.js';
+
+const VIDEO_TIMESCALE = 90_000;
+const AUDIO_FRAME_SAMPLES = 1024;
+/** Seconds kept behind playback (a seek back a little needs its key frame still buffered). */
+const KEEP_BEHIND_S = 3;
+const EDGE_EVERY_MS = 200;
+/** Receive times kept for the delay lookup (~10 s of video). */
+const MAX_RECEIVED = 300;
+
+type MediaSourceCtor = typeof MediaSource;
+
+function mediaSourceCtor(): MediaSourceCtor | null {
+  const w = window as unknown as { ManagedMediaSource?: MediaSourceCtor; MediaSource?: MediaSourceCtor };
+  return w.ManagedMediaSource ?? w.MediaSource ?? null;
+}
+
+const mime = (kind: 'video' | 'audio', codec: string) => `${kind}/mp4; codecs="${codec}"`;
+
+export const mseDriver: SourceDriver = {
+  kind: 'fast',
+  path: 'fast-mse',
+  param: 'mse',
+  label: 'fast (MSE)',
+
+  unsupported() {
+    if (typeof WebSocket === 'undefined') return 'no WebSocket';
+    const MS = mediaSourceCtor();
+    if (!MS) return 'this browser has no MSE';
+    return MS.isTypeSupported(mime('video', 'avc1.42E01F')) ? null : "this browser's MSE plays no H.264";
+  },
+
+  attach(host: HTMLElement, source: PlaybackSource, opts: AttachOptions): PlaybackSession {
+    const shell = createShell(host, opts.muted);
+    const session = new MseSession(shell.video, source.url, opts);
+    return {
+      kind: 'fast',
+      video: shell.video,
+      delayMs: () => session.link.delayMs(),
+      destroy: () => {
+        session.link.close();
+        shell.dispose();
+      },
+    };
+  },
+};
+
+interface Track {
+  id: number;
+  clock: TrackClock;
+  sequence: number;
+  /** Set once the MediaSource is open; until then fragments wait in `pending`. */
+  buffer: (BufferedTrack & { dispose(): void }) | null;
+  pending: Uint8Array[];
+}
+
+/** One MediaSource, for one `init` (an encoder restart brings a new init: a new MediaSource). */
+interface Pipeline {
+  source: MediaSource;
+  url: string;
+  video: Track;
+  audio: Track | null;
+  waitingForKey: boolean;
+}
+
+class MseSession {
+  readonly link: FastLink;
+  private pipe: Pipeline | null = null;
+  private readonly timer: number;
+  private frameCallback: number | null = null;
+  /** Relay receive times (server clock) by video presentation time, in arrival order. */
+  private received: { t: number; at: number }[] = [];
+  private stalled = false;
+  private lastTime = -1;
+
+  constructor(
+    private readonly video: HTMLVideoElement,
+    url: string,
+    opts: AttachOptions,
+  ) {
+    this.link = new FastLink(url, 'fast path (MSE)', opts, {
+      onInit: (msg) => this.onInit(msg),
+      onFrame: (frame) => this.onFrame(frame),
+      onClosed: () => this.teardown(),
+    });
+    this.timer = window.setInterval(() => this.tick(), EDGE_EVERY_MS);
+    video.addEventListener('waiting', this.onWaiting);
+    video.addEventListener('playing', this.onPlaying);
+    video.addEventListener('error', this.onMediaError);
+    this.watchFrames();
+  }
+
+  private readonly onWaiting = () => {
+    this.stalled = true;
+    this.tick(); // jump now, not at the next tick
+  };
+
+  private readonly onPlaying = () => {
+    this.stalled = false;
+  };
+
+  private readonly onMediaError = () => {
+    if (this.pipe) this.link.fail(`media error: ${this.video.error?.message || this.video.error?.code || '?'}`);
+  };
+
+  private onInit(msg: InitMessage): void {
+    this.detach();
+    const MS = mediaSourceCtor();
+    if (!MS) return this.link.fail('no MSE');
+    if (!MS.isTypeSupported(mime('video', msg.video.codec))) return this.link.fail(`this browser's MSE cannot play ${msg.video.codec}`);
+    const track = (id: number, init: Uint8Array, clock: TrackClock): Track => ({ id, clock, sequence: 0, buffer: null, pending: [init] });
+    const video = track(1, initSegment({ kind: 'video', id: 1, timescale: VIDEO_TIMESCALE, width: msg.video.codedWidth, height: msg.video.codedHeight, avcC: base64Bytes(msg.video.description) }), new TrackClock(VIDEO_TIMESCALE, VIDEO_TIMESCALE / 30));
+    // Without sound support the picture still plays: better than falling back to seconds of delay.
+    const a = msg.audio && MS.isTypeSupported(mime('audio', msg.audio.codec)) ? msg.audio : null;
+    const audio = a && track(2, initSegment({ kind: 'audio', id: 2, timescale: a.sampleRate, channels: a.numberOfChannels, asc: base64Bytes(a.description) }), new TrackClock(a.sampleRate, AUDIO_FRAME_SAMPLES, true));
+    const source = new MS();
+    const pipe: Pipeline = { source, url: URL.createObjectURL(source), video, audio, waitingForKey: true };
+    this.pipe = pipe;
+    source.addEventListener('sourceopen', () => {
+      if (this.pipe !== pipe) return;
+      try {
+        this.open(pipe, video, mime('video', msg.video.codec));
+        if (audio && a) this.open(pipe, audio, mime('audio', a.codec));
+      } catch (err) {
+        this.link.fail(`cannot set up the buffers: ${(err as Error).message}`);
+      }
+    }, { once: true });
+    this.video.src = pipe.url;
+  }
+
+  private open(pipe: Pipeline, track: Track, type: string): void {
+    const sb = pipe.source.addSourceBuffer(type);
+    sb.mode = 'segments';
+    track.buffer = bufferedTrack(sb, {
+      onQuota: () => this.trim(0.5),
+      onError: (message) => this.link.fail(`${track === pipe.video ? 'video' : 'audio'} buffer: ${message}`),
+      onAppended: () => {
+        if (track === pipe.video && this.video.currentTime === 0) this.tick(); // the first picture: go to the edge at once
+      },
+    });
+    for (const bytes of track.pending.splice(0)) track.buffer.append(bytes);
+  }
+
+  private onFrame(frame: WireFrame): void {
+    const pipe = this.pipe;
+    if (!pipe) return;
+    if (frame.track === TRACK_VIDEO) {
+      if (!frame.key && pipe.waitingForKey) return; // joined mid-GOP, or lost frames: from the next key frame
+      pipe.waitingForKey = false;
+      const { decodeTime } = this.push(pipe.video, frame);
+      this.received.push({ t: decodeTime / VIDEO_TIMESCALE, at: frame.receivedAtMs });
+      if (this.received.length > MAX_RECEIVED) this.received.shift();
+    } else if (frame.track === TRACK_AUDIO && pipe.audio && !pipe.waitingForKey) {
+      this.push(pipe.audio, frame);
+    }
+  }
+
+  private push(track: Track, frame: WireFrame): { decodeTime: number } {
+    const { decodeTime, duration } = track.clock.next(frame.timestampUs);
+    const bytes = fragment(track.id, ++track.sequence, { decodeTime, duration, sync: frame.key || track.id !== 1, data: frame.data });
+    if (track.buffer) track.buffer.append(bytes);
+    else if (track.pending.length < 240) track.pending.push(bytes);
+    return { decodeTime };
+  }
+
+  /** Every EDGE_EVERY_MS (and at once on 'waiting'): stay at the live edge, trim what is behind. */
+  private tick(): void {
+    const v = this.video;
+    if (!this.pipe || this.link.isClosed) return;
+    const ranges: [number, number][] = [];
+    for (let i = 0; i < v.buffered.length; i++) ranges.push([v.buffered.start(i), v.buffered.end(i)]);
+    const stalled = this.stalled || (!v.paused && !v.seeking && v.readyState < HTMLMediaElement.HAVE_FUTURE_DATA);
+    // A paused element (autoplay refused) is only placed once; the Player resumes it.
+    if (v.paused && v.currentTime > 0) return;
+    const action = keepAtEdge({ currentTime: v.currentTime, ranges, stalled });
+    if (action.seekTo !== null && !v.seeking) {
+      v.currentTime = action.seekTo;
+      this.stalled = false;
+    }
+    if (v.playbackRate !== action.playbackRate) v.playbackRate = action.playbackRate;
+    if (this.frameCallback === null && v.currentTime !== this.lastTime && !v.paused) {
+      // No per-frame callback (older Firefox): the clock moving is the picture moving.
+      this.lastTime = v.currentTime;
+      this.link.pictureShown(this.receivedAt(v.currentTime, 0.05));
+    }
+    this.trim(KEEP_BEHIND_S);
+  }
+
+  private trim(keepS: number): void {
+    const pipe = this.pipe;
+    if (!pipe) return;
+    for (const track of [pipe.video, pipe.audio]) {
+      const until = trimEnd(track?.buffer?.bufferedStart() ?? null, this.video.currentTime, keepS);
+      if (track?.buffer && until !== null) track.buffer.remove(0, until);
+    }
+  }
+
+  private watchFrames(): void {
+    const v = this.video as HTMLVideoElement & { requestVideoFrameCallback?: HTMLVideoElement['requestVideoFrameCallback'] };
+    if (typeof v.requestVideoFrameCallback !== 'function') return;
+    const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
+      if (this.link.isClosed) return;
+      this.link.pictureShown(this.receivedAt(meta.mediaTime, 0.002));
+      this.frameCallback = v.requestVideoFrameCallback(onFrame);
+    };
+    this.frameCallback = v.requestVideoFrameCallback(onFrame);
+  }
+
+  /** The receive time of the frame presented at `mediaTime` (s); forgets it and the ones before. */
+  private receivedAt(mediaTime: number, tolerance: number): number | undefined {
+    const i = this.received.findIndex((r) => Math.abs(r.t - mediaTime) <= tolerance);
+    if (i < 0) return undefined;
+    const at = this.received[i]!.at;
+    this.received = this.received.slice(i + 1);
+    return at;
+  }
+
+  private detach(): void {
+    const pipe = this.pipe;
+    if (!pipe) return;
+    this.pipe = null;
+    for (const track of [pipe.video, pipe.audio]) track?.buffer?.dispose();
+    this.received = [];
+    this.video.removeAttribute('src');
+    this.video.load();
+    URL.revokeObjectURL(pipe.url);
+  }
+
+  private teardown(): void {
+    window.clearInterval(this.timer);
+    if (this.frameCallback !== null) this.video.cancelVideoFrameCallback?.(this.frameCallback);
+    this.video.removeEventListener('waiting', this.onWaiting);
+    this.video.removeEventListener('playing', this.onPlaying);
+    this.video.removeEventListener('error', this.onMediaError);
+    this.detach();
+  }
+}
