@@ -6,7 +6,7 @@
  *   (server/media/wire.ts: pts µs at byte 4, the relay's receive time ms at byte 12, f64 BE);
  * - VideoDecoder: decode() notes when each chunk goes in (by timestamp), and the output callback
  *   notes when its frame comes out, then hands the frame on at once and reads the clock page's
- *   time from a clone of the decoded VideoFrame itself (drawn to a canvas), so every stage is tied
+ *   time from a clone of the decoded VideoFrame itself (its luma plane, copyTo), so every stage is tied
  *   to the moment the room's page drew that picture;
  * and viewerScript.ts notes, for each presented frame, the time it decoded and when it was
  * presented (requestVideoFrameCallback). Per frame, on one clock (the appliance, the room's
@@ -78,6 +78,24 @@ export const STAGES_SCRIPT = `(() => {
     for (let y = cy - 4; y < cy + 4; y++) for (let x = cx - 4; x < cx + 4; x++) { const i = (y * w + x) * 4; s += d[i] * 0.3 + d[i + 1] * 0.59 + d[i + 2] * 0.11; }
     return s / 64;
   }
+  // The luma plane of the time row only (VideoFrame.copyTo with a rect: no colour conversion, no full-frame copy).
+  let buf = null;
+  async function clockFromY(frame) {
+    const k = frame.displayWidth / SW, even = (v) => Math.round(v / 2) * 2;
+    const rect = { x: even(${TIME_ROW.left} * k), y: even(${TIME_ROW.top} * k), width: even(BITS * B * k), height: even(2 * B * k) };
+    const size = frame.allocationSize({ rect });
+    if (!buf || buf.length < size) buf = new Uint8Array(size);
+    const [y] = await frame.copyTo(buf, { rect });
+    const at = (cx, cy) => { let s = 0; for (let j = cy - 4; j < cy + 4; j++) for (let i = cx - 4; i < cx + 4; i++) s += buf[y.offset + j * y.stride + i]; return s / 64; };
+    let v = 0;
+    for (let i = 0; i < BITS; i++) {
+      const cx = Math.round((i * B + B / 2) * k);
+      const up = at(cx, Math.round(B / 2 * k)), down = at(cx, Math.round(B * 1.5 * k));
+      if (Math.abs(up - down) < 50) return null;
+      if (up > down) v += 2 ** i;
+    }
+    return v;
+  }
   function clockOf(frame) {
     const k = frame.displayWidth / SW;
     g.drawImage(frame, ${TIME_ROW.left} * k, ${TIME_ROW.top} * k, BITS * B * k, 2 * B * k, 0, 0, canvas.width, canvas.height);
@@ -103,16 +121,12 @@ export const STAGES_SCRIPT = `(() => {
           output(frame); // the page gets its frame first; the clock is read afterwards
           if (!copy) return;
           const t0 = now();
-          try {
-            const clock = clockOf(copy);
-            const ts = copy.timestamp;
+          const ts = copy.timestamp, a = arrived.get(ts), din = decodeIn.get(ts) ?? null;
+          const planar = /^(I420|I420A|NV12|I422|I444)$/.test(copy.format || '');
+          (planar ? clockFromY(copy) : Promise.resolve(clockOf(copy))).then((clock) => {
             if (clock === null) S.unread++;
-            else if (S.records.length < 20000) {
-              const a = arrived.get(ts);
-              S.records.push({ clock, ptsUs: ts, relayReceivedAt: a ? a[1] : null, arrivedAt: a ? a[0] : null, decodeInAt: decodeIn.get(ts) ?? null, decodeOutAt: out });
-            }
-          } finally { copy.close(); }
-          S.readMs += now() - t0; S.read++;
+            else if (S.records.length < 20000) S.records.push({ clock, ptsUs: ts, relayReceivedAt: a ? a[1] : null, arrivedAt: a ? a[0] : null, decodeInAt: din, decodeOutAt: out });
+          }).catch(() => { S.unread++; }).finally(() => { copy.close(); S.readMs += now() - t0; S.read++; });
         } });
       }
       decode(chunk) {
@@ -156,7 +170,7 @@ export function stageRows(section: string, records: StageRecord[], shown: Array<
     values.sort((a, b) => a - b);
     const p50 = percentile(values, 50);
     if (['capture', 'encode + ingest', 'relay out + network', 'page → decoder', 'decode', 'present'].includes(name)) sumP50 += p50;
-    const note = name === 'capture' ? 'upper bound: pts + offset, offset from the fastest frame' : name === 'encode + ingest' ? 'lower bound (counted from its fastest frame)' : name === 'present' ? `includes ${readMsPerFrame.toFixed(1)} ms/frame of this instrumentation reading the clock` : '';
+    const note = name === 'capture' ? 'upper bound: pts + offset, offset from the fastest frame' : name === 'encode + ingest' ? 'lower bound (counted from its fastest frame)' : name === 'present' ? `the instrumentation reads each clock from the luma plane after handing the frame on (${readMsPerFrame.toFixed(1)} ms/frame, async)` : '';
     record(section, `  stage ${name}: p50 / p95`, `${ms(p50)} / ${ms(percentile(values, 95))}`, note);
   }
   record(section, '  sum of the stage p50s', ms(sumP50), `${full.length} frames traced end to end (of ${records.length} decoded with a readable clock, ${unread} unreadable)`);

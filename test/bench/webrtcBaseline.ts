@@ -54,6 +54,9 @@ export interface WebrtcBaseline {
   url: string;
   /** Peers now connected, peers dropped for silence, and the encoder's last words. */
   status(): string;
+  /** Between its windows the pipeline rests (encoder stopped, kiosk SIGSTOPped): two 1080p pipelines and a decoding viewer saturate 2 cores. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,6 +129,7 @@ export async function startWebrtcBaseline(o: BaselineOptions): Promise<WebrtcBas
   let udp: Socket | undefined;
   let server: Server | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  const closers: Array<() => Promise<void>> = [];
 
   async function close(): Promise<void> {
     if (sweep) clearInterval(sweep);
@@ -138,6 +142,7 @@ export async function startWebrtcBaseline(o: BaselineOptions): Promise<WebrtcBas
       await new Promise<void>((r) => server!.close(() => r()));
     }
     udp?.close();
+    for (const c of closers) await c();
     for (const { p, group } of procs.reverse()) await stopPid(p, group);
     await rm(profile, { recursive: true, force: true });
   }
@@ -169,6 +174,8 @@ export async function startWebrtcBaseline(o: BaselineOptions): Promise<WebrtcBas
     await new Promise<void>((r) => udp!.bind(0, '127.0.0.1', () => r()));
     const rtpPort = (udp.address() as AddressInfo).port;
     const kbps = `${o.bitrateKbps}k`;
+    const startEncoder = async (): Promise<ChildProcess> => {
+    const packets0 = rtpPackets;
     const ffmpeg = spawn(
       'ffmpeg',
       ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-thread_queue_size', '64', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', String(o.fps), '-video_size', `${SCREEN.width}x${SCREEN.height}`, '-i', `:${display}`,
@@ -177,13 +184,39 @@ export async function startWebrtcBaseline(o: BaselineOptions): Promise<WebrtcBas
         '-f', 'rtp', '-payload_type', '96', '-pkt_size', '1200', `rtp://127.0.0.1:${rtpPort}`],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DISPLAY: `:${display}` } },
     );
-    procs.push({ p: ffmpeg, group: false });
     tail(ffLog, ffmpeg);
     const rtpBy = Date.now() + 10_000;
-    while (rtpPackets === 0) {
-      if (ffmpeg.exitCode !== null || Date.now() > rtpBy) throw new Error(`ffmpeg sends no RTP: ${ffLog.text.trim().slice(-300)}`);
+    while (rtpPackets === packets0) {
+      if (ffmpeg.exitCode !== null || Date.now() > rtpBy) {
+        await stopPid(ffmpeg);
+        throw new Error(`ffmpeg sends no RTP: ${ffLog.text.trim().slice(-300)}`);
+      }
       await sleep(100);
     }
+    return ffmpeg;
+    };
+    let ffmpeg: ChildProcess | undefined = await startEncoder();
+    const signalKiosk = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-kiosk.pid!, sig);
+      } catch {
+        // gone
+      }
+    };
+    const pause = async () => {
+      await stopPid(ffmpeg);
+      ffmpeg = undefined;
+      signalKiosk('SIGSTOP');
+    };
+    const resume = async () => {
+      signalKiosk('SIGCONT');
+      await sleep(500);
+      ffmpeg ??= await startEncoder();
+    };
+    closers.push(async () => {
+      signalKiosk('SIGCONT');
+      await stopPid(ffmpeg);
+    });
 
     // 3. Signalling, and the peers.
     const newPeer = async (): Promise<{ id: string; sdp: string }> => {
@@ -256,10 +289,12 @@ export async function startWebrtcBaseline(o: BaselineOptions): Promise<WebrtcBas
     });
     await new Promise<void>((r) => server!.listen(0, o.bindAddress, () => r()));
     const port = (server.address() as AddressInfo).port;
-    log(`webrtc baseline: Xvfb :${display}, kiosk + ffmpeg (pids ${procs.map((x) => x.p.pid).join(', ')}), RTP on 127.0.0.1:${rtpPort}, page http://${o.bindAddress}:${port}/`);
+    log(`webrtc baseline: Xvfb :${display}, kiosk (pids ${procs.map((x) => x.p.pid).join(', ')}), ffmpeg ${ffmpeg?.pid}, RTP on 127.0.0.1:${rtpPort}, page http://${o.bindAddress}:${port}/`);
     return {
       url: `http://${o.bindAddress}:${port}/`,
-      status: () => `${[...peers.values()].filter((p) => p.connected).length} peer(s) connected, ${dropped} dropped for silence; ${rtpPackets} RTP packets in${ffmpeg.exitCode !== null ? `; ffmpeg EXITED: ${ffLog.text.trim().slice(-200)}` : ''}`,
+      status: () => `${[...peers.values()].filter((p) => p.connected).length} peer(s) connected, ${dropped} dropped for silence; ${rtpPackets} RTP packets in${ffmpeg && ffmpeg.exitCode !== null ? `; ffmpeg EXITED: ${ffLog.text.trim().slice(-200)}` : ''}`,
+      pause,
+      resume,
       close,
     };
   } catch (e) {
@@ -293,7 +328,7 @@ export async function openWebrtcViewer(browser: Browser, baseline: WebrtcBaselin
  * each (the order swapped every round). Records both paths' glass to glass over all their windows,
  * the ratio of the p50s, and the fast path's stages.
  */
-export async function compareWithWebrtc(o: { rounds: number; windowMs: number; openFast: () => Promise<Viewer>; openWebrtc: () => Promise<Viewer>; webrtcStatus?: () => string }): Promise<void> {
+export async function compareWithWebrtc(o: { rounds: number; windowMs: number; openFast: () => Promise<Viewer>; openWebrtc: () => Promise<Viewer>; webrtcStatus?: () => string; pauseWebrtc?: () => Promise<void>; resumeWebrtc?: () => Promise<void> }): Promise<void> {
   const delays: Record<'fast' | 'webrtc', number[]> = { fast: [], webrtc: [] };
   const busy: Record<'fast' | 'webrtc', string[]> = { fast: [], webrtc: [] };
   const traced = { records: [] as StageRecord[], shown: [] as Array<[number, number]>, unread: 0, readMs: 0, read: 0 };
@@ -302,6 +337,7 @@ export async function compareWithWebrtc(o: { rounds: number; windowMs: number; o
     for (const kind of round % 2 === 0 ? (['fast', 'webrtc'] as const) : (['webrtc', 'fast'] as const)) {
       let v: Viewer | null = null;
       try {
+        if (kind === 'webrtc') await o.resumeWebrtc?.();
         v = await (kind === 'fast' ? o.openFast() : o.openWebrtc());
         await firstFrame(v, 30_000);
         await sleep(4000); // settle at its live distance
@@ -331,6 +367,7 @@ export async function compareWithWebrtc(o: { rounds: number; windowMs: number; o
         failed(kind, `  window ${round + 1}`, e);
       } finally {
         await v?.close().catch(() => undefined);
+        if (kind === 'webrtc') await o.pauseWebrtc?.();
       }
     }
   }
@@ -371,8 +408,9 @@ export async function webrtcSection(o: { roomEnv: string; clockUrl: string; ns: 
   try {
     const enc = encoderSettings(o.roomEnv);
     const bl = (running = await startWebrtcBaseline({ clockUrl: o.clockUrl, bindAddress: o.ns.hostAddress, peerAddress: o.ns.address, ...enc }));
+    await bl.pause(); // rests until its first window
     log(`webrtc baseline encoder: ${enc.fps} fps, key frame every ${enc.keyframeInterval}, ${enc.bitrateKbps} kbit/s (the room's)`);
-    await compareWithWebrtc({ rounds: o.rounds, windowMs: o.windowMs, openFast: o.openFast, openWebrtc: () => openWebrtcViewer(o.browser, bl, o.viewport), webrtcStatus: () => bl.status() });
+    await compareWithWebrtc({ rounds: o.rounds, windowMs: o.windowMs, openFast: o.openFast, openWebrtc: () => openWebrtcViewer(o.browser, bl, o.viewport), webrtcStatus: () => bl.status(), pauseWebrtc: () => bl.pause(), resumeWebrtc: () => bl.resume() });
   } catch (e) {
     failed('webrtc', 'bare WebRTC baseline', e);
   }
