@@ -118,5 +118,8 @@ if systemd_running && [ -n "$changed" ]; then
     # worker. A restart drops the publishers and the rooms' ffmpeg units (Restart=always)
     # reconnect within seconds.
     systemctl restart nginx.service
+    /usr/local/sbin/streambox-tls select --restarted
     log "nginx restarted"
+elif systemd_running; then
+    /usr/local/sbin/streambox-tls select # reloads nginx only if its certificate changed
 fi
