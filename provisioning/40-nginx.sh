@@ -92,9 +92,10 @@ fi
 systemd-tmpfiles --create /usr/local/lib/tmpfiles.d/streambox.conf 2>/dev/null || install -d -m 0755 -o www-data -g www-data "$STREAMBOX_HLS_DIR"
 install -d -m 0755 "$STREAMBOX_ACME_WEBROOT"
 
-# A booted machine selects its certificate now; an image build has none yet (the machine makes
-# its own CA at first boot, never at build time, so no two machines share one): test the
-# configuration with a throwaway pair and the self mode, then remove them.
+# A booted machine selects its certificate now (the Packer build machine too: finalize.sh
+# deletes what it made, so every VM makes its own CA at first boot). A root built without
+# booting has none: test the configuration with a throwaway pair and the self mode, then
+# remove them (the container makes its CA at first boot, in its own /var/lib/streambox).
 placeholder=
 if systemd_running; then
     /usr/local/sbin/streambox-tls select --no-reload || die "streambox-tls select failed"
@@ -114,9 +115,9 @@ log "nginx: HTTPS on $https_port, HTTP on $http_port ($hls_prefix/ from $STREAMB
 systemctl enable nginx.service
 if systemd_running && [ -n "$changed" ]; then
     # Restart, not reload: after a reload the old worker keeps the rooms' RTMP publishers
-    # (until worker_shutdown_timeout, see streambox-rtmp.conf) while new players reach the new
-    # worker. A restart drops the publishers and the rooms' ffmpeg units (Restart=always)
-    # reconnect within seconds.
+    # (nginx-rtmp ignores worker_shutdown_timeout; streambox-tls stops such a worker itself)
+    # while new players reach the new worker. A restart drops the publishers and the rooms'
+    # ffmpeg units (Restart=always) reconnect within seconds.
     systemctl restart nginx.service
     /usr/local/sbin/streambox-tls select --restarted
     log "nginx restarted"
