@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
+import { execFileSync } from 'node:child_process';
 import type { PeerCertificate } from 'node:tls';
 import { REPO_ROOT, requireRoot, runCommand, type ExecResult } from './container.js';
 
@@ -41,8 +42,15 @@ export interface Appliance {
   stop(): Promise<void>;
 }
 
-/** This machine's first non-loopback IPv4 address (the container shares the host's network). */
+/**
+ * This machine's non-loopback IPv4 address (the container shares the host's network): the one on
+ * the interface with the default route, as `image/appliance up` prints it (not a veth a test harness
+ * may have added), else the first.
+ */
 export function machineAddress(): string {
+  const dev = /\bdev (\S+)/.exec(execFileSync('ip', ['-4', 'route', 'show', 'default'], { encoding: 'utf8' }))?.[1];
+  const onDefault = dev ? networkInterfaces()[dev]?.find((a) => a.family === 'IPv4' && !a.internal) : undefined;
+  if (onDefault) return onDefault.address;
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
