@@ -24,7 +24,7 @@ import { createNetns, type Netns } from '../harness/netns.js';
 import { applianceCaPath, curlFrom, ensureCertNames, HTTP_PORT, HTTPS_PORT, type TlsStatus } from '../support/applianceTls.js';
 import { eventually } from '../support/eventually.js';
 import { INPUT_BUTTONS, startPageServer, type PageServer } from '../support/pageServer.js';
-import { enterRoom, expectClickLands, expectPlaying, shownDelayMs, shownPath, soundLevel, statsWithDelay } from '../support/roomPage.js';
+import { enterRoom, expectClickLands, expectPlaying, shownDelayMs, shownPath, soundLevel, statsText, statsWithDelay } from '../support/roomPage.js';
 import { chainVerifies, readCert, servedChain } from '../support/tls.js';
 
 const SHOTS = join(REPO_ROOT, 'test-artifacts', 'screenshots');
@@ -155,11 +155,16 @@ describe('participants on another host: HTTPS with the appliance CA trusted, wit
     expect(await p.page.evaluate(() => ({ secure: isSecureContext, webCodecs: typeof VideoDecoder, mse: typeof MediaSource }))).toEqual({ secure: false, webCodecs: 'undefined', mse: 'function' });
     await expectPlaying(p.page);
     const text = await statsWithDelay(p.page);
+    await p.page.screenshot({ path: join(SHOTS, 'other-host-http-mse.png') });
     expect(shownPath(text), text).toBe('fast-mse');
     // The overlay says why this path: no WebCodecs on plain HTTP.
     expect(text).toMatch(/WebCodecs|HTTP|secure/i);
-    expect(shownDelayMs(text)).toBeLessThan(1000);
-    await p.page.screenshot({ path: join(SHOTS, 'other-host-http-mse.png') });
+    // The MSE fast path settles at the live edge (a page that just joined may start a little behind).
+    const settled = await eventually('the MSE delay to settle under a second', () => statsText(p.page), (t) => shownDelayMs(t) < 1000, 20_000).catch(async (e) => {
+      await p.page.screenshot({ path: join(SHOTS, 'other-host-http-mse-late.png') });
+      throw new Error(`${e}\n${await statsText(p.page)}`);
+    });
+    expect(shownDelayMs(settled), settled).toBeLessThan(1000);
     await p.context.close();
   }, 90_000);
 
@@ -181,7 +186,8 @@ describe('participants on another host: HTTPS with the appliance CA trusted, wit
       if (req.url().startsWith('http:')) void req.allHeaders().then((h) => cookiesSent.push(h.cookie ?? ''));
     });
     await page.goto(`${http}/rooms/${toneRoom}`);
-    await expectPlaying(page);
+    await page.waitForSelector('.bar');
+    await page.waitForTimeout(2000); // the page's own API calls (configuration, join) have gone out
     expect(await page.evaluate(async () => (await fetch('/api/rooms')).status)).not.toBe(200);
     expect(cookiesSent.length).toBeGreaterThan(0);
     expect(cookiesSent.filter((c) => c.includes('sbx_admin'))).toEqual([]);
