@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { choosePath } from '../../web/src/player/choice.js';
 import type { SourceDriver } from '../../web/src/player/driver.js';
-import { FAR_LAG_S, MAX_RATE, TARGET_LAG_S, keepAtEdge, trimEnd } from '../../web/src/player/liveEdge.js';
+import { EdgeTarget, FAR_LAG_S, MAX_RATE, MAX_TARGET_LAG_S, TARGET_LAG_S, keepAtEdge, trimEnd } from '../../web/src/player/liveEdge.js';
 
 const SOURCES = [
   { kind: 'fast', url: 'ws://h/api/rooms/r/media', mimeType: 'application/x-streambox-frames' },
@@ -90,7 +90,7 @@ describe('MSE at the live edge', () => {
   });
 
   it('a stall with nothing ahead (data late) waits for the data, and never seeks backwards', () => {
-    expect(at(10 - 0.05, 10, { stalled: true })).toEqual({ seekTo: null, playbackRate: 1, why: 'at edge' });
+    expect(at(10 - 0.05, 10, { stalled: true })).toEqual({ seekTo: null, playbackRate: 1, why: 'starved' });
     expect(keepAtEdge({ currentTime: 1, ranges: [], stalled: true }).seekTo).toBeNull();
   });
 
@@ -98,5 +98,30 @@ describe('MSE at the live edge', () => {
     expect(trimEnd(0, 10, 3)).toBe(7);
     expect(trimEnd(6.5, 10, 3)).toBeNull();
     expect(trimEnd(null, 10, 3)).toBeNull();
+  });
+});
+
+describe('MSE: the aim behind the edge adapts to late frames', () => {
+  it('speed follows the steady lag (least over a second), not the sawtooth of frame arrivals', () => {
+    // The lag now is 0.16 s just after a frame arrived, but it has been 0.11 s between frames.
+    const a = keepAtEdge({ currentTime: 10 - 0.16, ranges: [[8, 10]], stalled: false, steadyLag: 0.11 });
+    expect(a.playbackRate).toBe(1);
+    expect(keepAtEdge({ currentTime: 10 - 0.3, ranges: [[8, 10]], stalled: false, steadyLag: 0.25 }).playbackRate).toBeGreaterThan(1);
+  });
+
+  it('a stall at the edge aims further back, up to a limit; calm brings it forward a frame at a time', () => {
+    const t = new EdgeTarget(0);
+    expect(keepAtEdge({ currentTime: 10 - 0.05, ranges: [[8, 10]], stalled: true, target: t.target }).why).toBe('starved');
+    t.starved(0);
+    expect(t.target).toBeCloseTo(TARGET_LAG_S + 0.05);
+    for (let i = 1; i < 10; i++) t.starved(i);
+    expect(t.target).toBe(MAX_TARGET_LAG_S);
+    for (let now = 10; now <= 60_000; now += 200) t.sample(0.2, now);
+    expect(t.target).toBe(TARGET_LAG_S);
+    expect(t.steadyLag).toBe(0.2);
+  });
+
+  it('a raised aim moves the jump target back with it', () => {
+    expect(keepAtEdge({ currentTime: 0, ranges: [[100, 102]], stalled: false, target: 0.2 }).seekTo).toBeCloseTo(101.8);
   });
 });

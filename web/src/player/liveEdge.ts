@@ -5,8 +5,10 @@
  * glass to glass. A live picture never waits: a gap or a stall with data beyond it is jumped over.
  */
 
-/** Where playback aims: this far behind the end of what is buffered, in seconds. */
+/** Where playback aims at first: this far behind the end of what is buffered, in seconds. */
 export const TARGET_LAG_S = 0.1;
+/** A network or machine that delivers frames late (stalls at the edge) moves the aim back, up to this. */
+export const MAX_TARGET_LAG_S = 0.25;
 /** Further behind than this, playback jumps to the target instead of catching up by speed. */
 export const FAR_LAG_S = 0.5;
 /** Speeding up by at most this much is inaudible enough and catches up 0.1 s per second. */
@@ -18,20 +20,29 @@ export interface EdgeState {
   ranges: readonly (readonly [number, number])[];
   /** Playback should move but cannot (a 'waiting' event, or readyState below HAVE_FUTURE_DATA). */
   stalled: boolean;
+  /** How far behind the end to aim (EdgeTarget.target); TARGET_LAG_S by default. */
+  target?: number;
+  /**
+   * The lag without the frame-arrival sawtooth (EdgeTarget.steadyLag: the least over the last
+   * second), for the speed decision; the lag now by default. Deciding on the raw lag would flip
+   * the playback rate several times a second, and every change re-times the sound.
+   */
+  steadyLag?: number;
 }
 
 export interface EdgeAction {
   /** Jump here (always forward), or null to stay. */
   seekTo: number | null;
   playbackRate: number;
-  why: 'no data' | 'start' | 'gap' | 'far' | 'stall' | 'catch up' | 'at edge';
+  /** 'starved': stuck at the edge, waiting for data (nothing to jump over). */
+  why: 'no data' | 'start' | 'gap' | 'far' | 'stall' | 'starved' | 'catch up' | 'at edge';
 }
 
-export function keepAtEdge({ currentTime, ranges, stalled }: EdgeState): EdgeAction {
+export function keepAtEdge({ currentTime, ranges, stalled, target: aim = TARGET_LAG_S, steadyLag }: EdgeState): EdgeAction {
   const last = ranges[ranges.length - 1];
-  if (!last) return { seekTo: null, playbackRate: 1, why: 'no data' };
+  if (!last) return { seekTo: null, playbackRate: 1, why: stalled ? 'starved' : 'no data' };
   const [start, end] = last;
-  const target = Math.max(start, end - TARGET_LAG_S);
+  const target = Math.max(start, end - aim);
   const lag = end - currentTime;
   const forward = (why: EdgeAction['why']): EdgeAction =>
     target > currentTime + 0.001 ? { seekTo: target, playbackRate: 1, why } : { seekTo: null, playbackRate: 1, why: 'at edge' };
@@ -39,10 +50,55 @@ export function keepAtEdge({ currentTime, ranges, stalled }: EdgeState): EdgeAct
   if (currentTime < start) return forward(ranges.length > 1 ? 'gap' : 'start');
   if (lag > FAR_LAG_S) return forward('far');
   // Stuck with data ahead of us (a hole the decoder will not cross, a decoder hiccup): jump.
-  if (stalled && lag > TARGET_LAG_S + 0.05) return forward('stall');
-  const over = lag - TARGET_LAG_S;
+  if (stalled && lag > aim + 0.05) return forward('stall');
+  if (stalled) return { seekTo: null, playbackRate: 1, why: 'starved' };
+  const over = Math.min(lag, steadyLag ?? lag) - aim;
   if (over > 0.03) return { seekTo: null, playbackRate: Math.min(MAX_RATE, 1 + over), why: 'catch up' };
   return { seekTo: null, playbackRate: 1, why: 'at edge' };
+}
+
+/** Lag samples kept for steadyLag: a second's worth at the driver's 200 ms tick. */
+const LAG_SAMPLES = 5;
+/** Each stall at the edge moves the aim back by this much... */
+const STARVED_STEP_S = 0.05;
+/** ...and every this long without one, it comes forward again by a frame's worth. */
+const CALM_STEP_MS = 3000;
+const CALM_STEP_S = 0.033;
+
+/** The aim behind the edge, adapted to how late frames arrive here; and the steady lag. */
+export class EdgeTarget {
+  target = TARGET_LAG_S;
+  private lags: number[] = [];
+  private calmSince: number;
+
+  constructor(now: number) {
+    this.calmSince = now;
+  }
+
+  get steadyLag(): number | undefined {
+    return this.lags.length ? Math.min(...this.lags) : undefined;
+  }
+
+  /** Every tick, with the lag now (seconds behind the buffered end). */
+  sample(lag: number, now: number): void {
+    this.lags.push(lag);
+    if (this.lags.length > LAG_SAMPLES) this.lags.shift();
+    if (now - this.calmSince >= CALM_STEP_MS && this.target > TARGET_LAG_S) {
+      this.target = Math.max(TARGET_LAG_S, this.target - CALM_STEP_S);
+      this.calmSince = now;
+    }
+  }
+
+  /** Playback stalled at the edge (data came late): aim further back. Once per stall. */
+  starved(now: number): void {
+    this.target = Math.min(MAX_TARGET_LAG_S, this.target + STARVED_STEP_S);
+    this.calmSince = now;
+  }
+
+  /** After a jump the old samples describe another position. */
+  jumped(): void {
+    this.lags = [];
+  }
 }
 
 /**

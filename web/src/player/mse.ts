@@ -6,8 +6,9 @@
  *
  * One SourceBuffer per track (mseBuffer.ts), `ManagedMediaSource` where it exists (iPhone Safari
  * 17.1+: it needs disableRemotePlayback, set by shell.ts). MSE buffers by nature, so this driver
- * keeps playback ~0.1 s behind the buffered end (liveEdge.ts): a little faster when a bit behind,
- * a jump when far behind, after a stall or over a gap; what is behind playback is trimmed.
+ * keeps playback ~0.1 s behind the buffered end (liveEdge.ts; up to 0.25 s where frames arrive
+ * late enough to stall it there): a little faster when a bit behind, a jump when far behind, after
+ * a stall or over a gap; what is behind playback is trimmed.
  * ~0.2 s glass to glass, against ~0.1 s for WebCodecs and 1.3-2.4 s for HLS.
  *
  * The delay figure is fast.ts's: the relay's receive time of the frame on screen (looked up by
@@ -20,7 +21,7 @@ import { FastLink, type InitMessage } from './fastLink.js';
 import { TRACK_AUDIO, TRACK_VIDEO, base64Bytes, type WireFrame } from './fastWire.js';
 import { TrackClock, fragment, initSegment } from './fmp4.js';
 import { bufferedTrack, type BufferedTrack } from './mseBuffer.js';
-import { keepAtEdge, trimEnd } from './liveEdge.js';
+import { EdgeTarget, keepAtEdge, trimEnd } from './liveEdge.js';
 
 const VIDEO_TIMESCALE = 90_000;
 const AUDIO_FRAME_SAMPLES = 1024;
@@ -93,7 +94,11 @@ class MseSession {
   /** Relay receive times (server clock) by video presentation time, in arrival order. */
   private received: { t: number; at: number }[] = [];
   private stalled = false;
+  /** This stall was counted as starved (EdgeTarget moves the aim back once per stall). */
+  private starvedCounted = false;
   private lastTime = -1;
+  private lastJumpAt = 0;
+  private readonly edge = new EdgeTarget(performance.now());
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -119,6 +124,7 @@ class MseSession {
 
   private readonly onPlaying = () => {
     this.stalled = false;
+    this.starvedCounted = false;
   };
 
   private readonly onMediaError = () => {
@@ -194,10 +200,20 @@ class MseSession {
     const stalled = this.stalled || (!v.paused && !v.seeking && v.readyState < HTMLMediaElement.HAVE_FUTURE_DATA);
     // A paused element (autoplay refused) is only placed once; the Player resumes it.
     if (v.paused && v.currentTime > 0) return;
-    const action = keepAtEdge({ currentTime: v.currentTime, ranges, stalled });
+    const now = performance.now();
+    const end = ranges[ranges.length - 1]?.[1];
+    if (end !== undefined && !stalled && !v.paused) this.edge.sample(end - v.currentTime, now);
+    const action = keepAtEdge({ currentTime: v.currentTime, ranges, stalled, target: this.edge.target, steadyLag: this.edge.steadyLag });
+    // A stall right after a jump is the jump's own decoding from its key frame, not lateness.
+    if (action.why === 'starved' && !this.starvedCounted && this.link.shownAny && !v.seeking && now - this.lastJumpAt > 1000) {
+      this.starvedCounted = true;
+      this.edge.starved(now);
+    }
     if (action.seekTo !== null && !v.seeking) {
       v.currentTime = action.seekTo;
       this.stalled = false;
+      this.edge.jumped();
+      this.lastJumpAt = now;
     }
     if (v.playbackRate !== action.playbackRate) v.playbackRate = action.playbackRate;
     if (this.frameCallback === null && v.currentTime !== this.lastTime && !v.paused) {
