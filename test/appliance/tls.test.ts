@@ -119,6 +119,31 @@ describe('HTTPS on the appliance', () => {
       await expect(httpsGet(`${appliance.httpsUrl}/api/health`, { ca: readFileSync('/etc/ssl/certs/ca-certificates.crt') })).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
     });
 
+    it('makes the server certificate again when the addresses change (same CA)', async () => {
+      // A second loopback address on this machine's lo, from the host: the container shares its
+      // network (but has no CAP_NET_ADMIN).
+      const extra = '127.0.0.77';
+      const before = status();
+      execFileSync('ip', ['addr', 'add', `${extra}/8`, 'dev', 'lo']);
+      try {
+        const r = await appliance.exec(['streambox-tls', 'select']);
+        expect(r.code, r.stderr).toBe(0);
+        const after = status();
+        expect(after.names).toContain(extra);
+        expect(after.fingerprintSha256).not.toBe(before.fingerprintSha256);
+        expect(after.caFingerprintSha256).toBe(before.caFingerprintSha256);
+        const peer = await eventually('nginx to serve the new certificate', () => served(ca), (p) => p.fingerprint256 === after.fingerprintSha256, 15_000, 250);
+        expect(peer.subjectaltname).toContain(`IP Address:${extra}`);
+        // Nothing changed: no new certificate.
+        await appliance.exec(['streambox-tls', 'select']);
+        expect(status().fingerprintSha256).toBe(after.fingerprintSha256);
+      } finally {
+        execFileSync('ip', ['addr', 'del', `${extra}/8`, 'dev', 'lo']);
+      }
+      await appliance.exec(['streambox-tls', 'select']);
+      expect(status().names).not.toContain(extra);
+    }, 60_000);
+
     it('speaks TLS 1.2 and 1.3 only', async () => {
       const tryVersion = (v: string) => {
         try {
