@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { choosePath } from '../../web/src/player/choice.js';
 import type { SourceDriver } from '../../web/src/player/driver.js';
-import { EdgeTarget, FAR_LAG_S, MAX_RATE, MAX_TARGET_LAG_S, TARGET_LAG_S, keepAtEdge, trimEnd } from '../../web/src/player/liveEdge.js';
+import { EdgeTarget, FAR_LAG_S, MAX_RATE, MAX_TARGET_LAG_S, STUCK_MS, TARGET_LAG_S, keepAtEdge, trimEnd } from '../../web/src/player/liveEdge.js';
 
 const SOURCES = [
   { kind: 'fast', url: 'ws://h/api/rooms/r/media', mimeType: 'application/x-streambox-frames' },
@@ -72,6 +72,9 @@ describe('MSE at the live edge', () => {
   it('a little behind: a little faster (never beyond MAX_RATE); far behind: a jump to the target', () => {
     const a = at(10 - 0.2, 10);
     expect(a.seekTo).toBeNull();
+    // Hysteresis: a small excess starts no catching up, but an ongoing one goes on to the aim.
+    expect(at(10 - 0.14, 10).playbackRate).toBe(1);
+    expect(at(10 - 0.14, 10, { catchingUp: true }).playbackRate).toBeGreaterThan(1);
     expect(a.playbackRate).toBeGreaterThan(1);
     expect(a.playbackRate).toBeLessThanOrEqual(MAX_RATE);
     expect(at(10 - 0.45, 10).playbackRate).toBe(MAX_RATE);
@@ -86,7 +89,9 @@ describe('MSE at the live edge', () => {
 
   it('a gap (frames lost until the next key frame) or a stall with data ahead is jumped over, never waited on', () => {
     expect(keepAtEdge({ currentTime: 5.2, ranges: [[3, 5.2], [5.6, 6]], stalled: true })).toMatchObject({ seekTo: 6 - TARGET_LAG_S, why: 'gap' });
-    expect(at(10 - 0.25, 10, { stalled: true })).toMatchObject({ seekTo: 10 - TARGET_LAG_S, why: 'stall' });
+    expect(at(10 - 0.25, 10, { stalled: true, stalledForMs: STUCK_MS })).toMatchObject({ seekTo: 10 - TARGET_LAG_S, why: 'stall' });
+    // A late frame that just arrived: the element resumes by itself, a jump would cost a decode.
+    expect(at(10 - 0.25, 10, { stalled: true, stalledForMs: 50 })).toMatchObject({ seekTo: null, why: 'stall' });
   });
 
   it('a stall with nothing ahead (data late) waits for the data, and never seeks backwards', () => {

@@ -28,6 +28,10 @@ export interface EdgeState {
    * the playback rate several times a second, and every change re-times the sound.
    */
   steadyLag?: number;
+  /** Playback has been stalled this long (ms), 0 when it moves. */
+  stalledForMs?: number;
+  /** The last action was 'catch up' (hysteresis: it goes on until the lag is nearly the aim). */
+  catchingUp?: boolean;
 }
 
 export interface EdgeAction {
@@ -38,7 +42,14 @@ export interface EdgeAction {
   why: 'no data' | 'start' | 'gap' | 'far' | 'stall' | 'starved' | 'catch up' | 'at edge';
 }
 
-export function keepAtEdge({ currentTime, ranges, stalled, target: aim = TARGET_LAG_S, steadyLag }: EdgeState): EdgeAction {
+/**
+ * A stall with data ahead is jumped over once it has lasted this long. Shorter ones are frames
+ * that came late and have just arrived: the element resumes by itself within a frame, where a
+ * jump would cost a decode from the last key frame (~0.3 s at 1080p in software, measured).
+ */
+export const STUCK_MS = 400;
+
+export function keepAtEdge({ currentTime, ranges, stalled, target: aim = TARGET_LAG_S, steadyLag, stalledForMs = Infinity, catchingUp = false }: EdgeState): EdgeAction {
   const last = ranges[ranges.length - 1];
   if (!last) return { seekTo: null, playbackRate: 1, why: stalled ? 'starved' : 'no data' };
   const [start, end] = last;
@@ -50,10 +61,10 @@ export function keepAtEdge({ currentTime, ranges, stalled, target: aim = TARGET_
   if (currentTime < start) return forward(ranges.length > 1 ? 'gap' : 'start');
   if (lag > FAR_LAG_S) return forward('far');
   // Stuck with data ahead of us (a hole the decoder will not cross, a decoder hiccup): jump.
-  if (stalled && lag > aim + 0.05) return forward('stall');
-  if (stalled) return { seekTo: null, playbackRate: 1, why: 'starved' };
+  if (stalled && lag > aim + 0.05 && stalledForMs >= STUCK_MS) return forward('stall');
+  if (stalled) return { seekTo: null, playbackRate: 1, why: lag > aim + 0.05 ? 'stall' : 'starved' };
   const over = Math.min(lag, steadyLag ?? lag) - aim;
-  if (over > 0.03) return { seekTo: null, playbackRate: Math.min(MAX_RATE, 1 + over), why: 'catch up' };
+  if (over > (catchingUp ? 0.01 : 0.05)) return { seekTo: null, playbackRate: Math.min(MAX_RATE, 1 + Math.max(0.03, over)), why: 'catch up' };
   return { seekTo: null, playbackRate: 1, why: 'at edge' };
 }
 

@@ -98,6 +98,9 @@ class MseSession {
   private starvedCounted = false;
   private lastTime = -1;
   private lastJumpAt = 0;
+  /** When the current stall began (performance.now()), or null. */
+  private stalledAt: number | null = null;
+  private catchingUp = false;
   private readonly edge = new EdgeTarget(performance.now());
 
   constructor(
@@ -119,11 +122,13 @@ class MseSession {
 
   private readonly onWaiting = () => {
     this.stalled = true;
+    this.stalledAt ??= performance.now();
     this.tick(); // jump now, not at the next tick
   };
 
   private readonly onPlaying = () => {
     this.stalled = false;
+    this.stalledAt = null;
     this.starvedCounted = false;
   };
 
@@ -201,9 +206,12 @@ class MseSession {
     // A paused element (autoplay refused) is only placed once; the Player resumes it.
     if (v.paused && v.currentTime > 0) return;
     const now = performance.now();
+    if (stalled) this.stalledAt ??= now;
+    else this.stalledAt = null;
     const end = ranges[ranges.length - 1]?.[1];
     if (end !== undefined && !stalled && !v.paused) this.edge.sample(end - v.currentTime, now);
-    const action = keepAtEdge({ currentTime: v.currentTime, ranges, stalled, target: this.edge.target, steadyLag: this.edge.steadyLag });
+    const action = keepAtEdge({ currentTime: v.currentTime, ranges, stalled, target: this.edge.target, steadyLag: this.edge.steadyLag, stalledForMs: this.stalledAt === null ? 0 : now - this.stalledAt, catchingUp: this.catchingUp });
+    this.catchingUp = action.why === 'catch up';
     // A stall right after a jump is the jump's own decoding from its key frame, not lateness.
     if (action.why === 'starved' && !this.starvedCounted && this.link.shownAny && !v.seeking && now - this.lastJumpAt > 1000) {
       this.starvedCounted = true;
@@ -212,6 +220,7 @@ class MseSession {
     if (action.seekTo !== null && !v.seeking) {
       v.currentTime = action.seekTo;
       this.stalled = false;
+      this.stalledAt = null;
       this.edge.jumped();
       this.lastJumpAt = now;
     }
