@@ -129,7 +129,9 @@ describe('participants on another host: HTTPS with the appliance CA trusted, wit
     await expectPlaying(p.page);
     const text = await statsWithDelay(p.page);
     expect(shownPath(text), text).toBe('fast');
-    expect(shownDelayMs(text)).toBeLessThan(1000);
+    // A room that just started can run late for its first seconds (platform notes): wait for the edge.
+    const settled = await eventually('the delay to settle under a second', () => statsText(p.page), (t) => shownDelayMs(t) < 1000, 20_000);
+    expect(shownDelayMs(settled), settled).toBeLessThan(1000);
     expect(await soundLevel(p.page)).toBeGreaterThan(0.02);
     await p.page.screenshot({ path: join(SHOTS, 'other-host-https-fast.png') });
     await p.context.close();
@@ -186,7 +188,10 @@ describe('participants on another host: HTTPS with the appliance CA trusted, wit
       if (req.url().startsWith('http:')) void req.allHeaders().then((h) => cookiesSent.push(h.cookie ?? ''));
     });
     await page.goto(`${http}/rooms/${toneRoom}`);
-    await page.waitForSelector('.bar');
+    await page.waitForSelector('.bar').catch(async (e) => {
+      await page.screenshot({ path: join(SHOTS, 'other-host-http-admin-room-failed.png') });
+      throw new Error(`${e}\nat ${page.url()}:\n${(await page.locator('body').innerText()).slice(0, 1000)}`);
+    });
     await page.waitForTimeout(2000); // the page's own API calls (configuration, join) have gone out
     expect(await page.evaluate(async () => (await fetch('/api/rooms')).status)).not.toBe(200);
     expect(cookiesSent.length).toBeGreaterThan(0);
