@@ -78,7 +78,9 @@ describe('MSE at the live edge', () => {
     expect(a.playbackRate).toBeGreaterThan(1);
     expect(a.playbackRate).toBeLessThanOrEqual(MAX_RATE);
     expect(at(10 - 0.45, 10).playbackRate).toBe(MAX_RATE);
-    expect(at(10 - FAR_LAG_S - 0.1, 10)).toMatchObject({ seekTo: 10 - TARGET_LAG_S, why: 'far' });
+    expect(at(10 - TARGET_LAG_S - FAR_LAG_S - 0.05, 10)).toMatchObject({ seekTo: 10 - TARGET_LAG_S, why: 'far' });
+    // With the aim moved back, 'far' moves with it.
+    expect(keepAtEdge({ currentTime: 10 - 0.55, ranges: [[8, 10]], stalled: false, target: 0.25 }).why).toBe('catch up');
   });
 
   it('the first picture: from currentTime 0 straight to the edge of the joiner GOP', () => {

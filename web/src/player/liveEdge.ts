@@ -9,8 +9,13 @@
 export const TARGET_LAG_S = 0.1;
 /** A network or machine that delivers frames late (stalls at the edge) moves the aim back, up to this. */
 export const MAX_TARGET_LAG_S = 0.25;
-/** Further behind than this, playback jumps to the target instead of catching up by speed. */
-export const FAR_LAG_S = 0.5;
+/**
+ * Further behind the aim than this (0.5 s behind the end at the first aim), playback jumps to
+ * the aim instead of catching up by speed. Counted from the aim, not the end: with the aim moved
+ * back and a stall's worth of lag, a fixed 0.5 s made every stall a jump, and every jump (a
+ * decode from the key frame) the next stall.
+ */
+export const FAR_LAG_S = 0.4;
 /** Speeding up by at most this much is inaudible enough and catches up 0.1 s per second. */
 export const MAX_RATE = 1.1;
 
@@ -59,7 +64,7 @@ export function keepAtEdge({ currentTime, ranges, stalled, target: aim = TARGET_
     target > currentTime + 0.001 ? { seekTo: target, playbackRate: 1, why } : { seekTo: null, playbackRate: 1, why: 'at edge' };
   // Not yet inside the newest range: the very start (currentTime 0), or a gap left by lost frames.
   if (currentTime < start) return forward(ranges.length > 1 ? 'gap' : 'start');
-  if (lag > FAR_LAG_S) return forward('far');
+  if (lag > aim + FAR_LAG_S) return forward('far');
   // Stuck with data ahead of us (a hole the decoder will not cross, a decoder hiccup): jump.
   if (stalled && lag > aim + 0.05 && stalledForMs >= STUCK_MS) return forward('stall');
   if (stalled) return { seekTo: null, playbackRate: 1, why: lag > aim + 0.05 ? 'stall' : 'starved' };
