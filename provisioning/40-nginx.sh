@@ -2,7 +2,7 @@
 # Step 40: nginx: RTMP ingest + HLS (main context, via modules-enabled/) and the web site on
 # HTTPS and plain HTTP (HLS files + reverse proxy to the admin service), with the snippets in
 # /etc/nginx/streambox/ that `streambox-tls select` chooses between. Replaces Debian's default
-# site. Installs streambox-tls and its units (the certificate; see provisioning/tls/).
+# site. Installs streambox-tls, its libraries and units (the certificate; see provisioning/tls/).
 # Ports come from STREAMBOX_HTTP_PORT / STREAMBOX_HTTPS_PORT (environment), else
 # /etc/streambox/streambox.env.
 set -eu
@@ -58,7 +58,11 @@ done
 
 # The certificate: streambox-tls and its units (streambox-tls.service runs before nginx and
 # at every change: operator files (path unit), addresses (timer); streambox-acme.timer renews).
+# Its libraries: /usr/local/lib/streambox/tls/ (it looks there relative to itself first).
 [ -z "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/tls/streambox-tls" /usr/local/sbin/streambox-tls 0755)" ] || changed=1
+for f in "$STREAMBOX_SOURCE_DIR"/provisioning/tls/lib/*.sh; do
+    [ -z "$(install_file "$f" "/usr/local/lib/streambox/tls/${f##*/}" 0644)" ] || changed=1
+done
 install -d -m 0755 "$STREAMBOX_ETC/tls"
 units_changed=
 for u in "$STREAMBOX_SOURCE_DIR"/provisioning/tls/*.service "$STREAMBOX_SOURCE_DIR"/provisioning/tls/*.timer "$STREAMBOX_SOURCE_DIR"/provisioning/tls/*.path; do
