@@ -132,7 +132,7 @@ describe('participants on another host: HTTPS with the appliance CA trusted, wit
     // A room that just started can run late for its first seconds (platform notes): wait for the edge.
     const settled = await eventually('the delay to settle under a second', () => statsText(p.page), (t) => shownDelayMs(t) < 1000, 20_000);
     expect(shownDelayMs(settled), settled).toBeLessThan(1000);
-    expect(await soundLevel(p.page)).toBeGreaterThan(0.02);
+    expect(await eventually("the tone in the player's sound", () => soundLevel(p.page), (r) => r > 0.02, 15_000)).toBeGreaterThan(0.02);
     await p.page.screenshot({ path: join(SHOTS, 'other-host-https-fast.png') });
     await p.context.close();
   }, 90_000);
