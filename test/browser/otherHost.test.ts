@@ -167,7 +167,25 @@ describe('participants on another host: HTTPS with the appliance CA trusted, wit
       throw new Error(`${e}\n${await statsText(p.page)}`);
     });
     expect(shownDelayMs(settled), settled).toBeLessThan(1000);
+    // Without a gesture the page plays muted (as browsers demand) and offers to unmute; one tap,
+    // and the room's tone comes out of the <video> itself (MSE plays through the element).
+    await p.page.getByText('Tap to unmute').click();
+    expect(await eventually("the tone in the player's sound", () => soundLevel(p.page), (r) => r > 0.02, 15_000)).toBeGreaterThan(0.02);
     await p.context.close();
+  }, 90_000);
+
+  it("over plain HTTP the driver's clicks land too (noVNC outside a secure context, MSE picture)", async () => {
+    const bob = await enterRoom(untrusted.browser, `${http}/rooms/${inputRoom}`, 'Bob', { width: 1366, height: 768 });
+    await bob.page.waitForSelector('.room-app.driving.input-on', { timeout: 20_000 });
+    await expectPlaying(bob.page);
+    expect(shownPath(await statsWithDelay(bob.page))).toBe('fast-mse');
+    await bob.page.locator('button[aria-label="Close statistics"]').dispatchEvent('click');
+    for (const [i, viewport] of [{ width: 1366, height: 768 }, { width: 390, height: 844 }].entries()) {
+      await bob.page.setViewportSize(viewport);
+      await bob.page.waitForTimeout(300); // the content rect follows resize events
+      await expectClickLands(bob.page, pages, tag, INPUT_BUTTONS[i]!);
+    }
+    await bob.context.close();
   }, 90_000);
 
   it('on plain HTTP the dashboard redirects to HTTPS, the admin login is refused, and the admin cookie is never sent', async () => {
