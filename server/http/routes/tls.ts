@@ -7,14 +7,26 @@ import { Hono } from 'hono';
 import type { AppContext } from '../context.js';
 import { errorBody } from '../errors.js';
 import { linkBases } from '../access.js';
-import { readApplianceCa } from '../../tls/status.js';
+import { readApplianceCa, type TlsStatus } from '../../tls/status.js';
+
+/** GET /api/tls: the status streambox-tls wrote (nulls without one) and the links for this host. */
+export interface TlsInfo extends Omit<TlsStatus, 'source'> {
+  source: TlsStatus['source'] | null;
+  httpsPort: number;
+  httpPort: number;
+  httpsUrl: string | null;
+  httpUrl: string | null;
+  /** Room pages are served on plain HTTP too (the appliance's own CA). */
+  roomPagesOnHttp: boolean;
+  caUrl: string | null;
+}
 
 export function tlsRoutes(ctx: AppContext) {
   return new Hono()
     .get('/api/tls', (c) => {
       const links = linkBases(ctx, c);
       const s = links.tls;
-      return c.json({
+      const info: TlsInfo = {
         source: s?.source ?? null,
         reason: s ? s.reason : 'no certificate status here (streambox-tls has not run on this machine)',
         subject: s?.subject ?? null,
@@ -27,10 +39,10 @@ export function tlsRoutes(ctx: AppContext) {
         httpPort: ctx.config.httpPort,
         httpsUrl: links.https,
         httpUrl: links.http,
-        /** Room pages are served on plain HTTP too (the appliance's own CA). */
         roomPagesOnHttp: s?.source === 'self',
         caUrl: s?.source === 'self' && readApplianceCa(ctx.config.tlsDir) !== null ? '/ca.crt' : null,
-      });
+      };
+      return c.json(info);
     })
     .get('/ca.crt', (c) => {
       const pem = readApplianceCa(ctx.config.tlsDir);

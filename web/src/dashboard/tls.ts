@@ -8,22 +8,9 @@ import { h } from '../shared/dom.js';
 import { icon } from '../shared/icons.js';
 import { copyText } from '../shared/clipboard.js';
 import { toast } from '../shared/toast.js';
+import type { TlsInfo } from '../../../server/http/routes/tls.js';
 
-export interface TlsInfo {
-  source: 'operator' | 'acme' | 'self' | null;
-  reason: string | null;
-  subject: string | null;
-  names: string[];
-  notAfter: string | null;
-  fingerprintSha256: string | null;
-  caFingerprintSha256: string | null;
-  httpsPort: number;
-  httpPort: number;
-  httpsUrl: string | null;
-  httpUrl: string | null;
-  roomPagesOnHttp: boolean;
-  caUrl: string | null;
-}
+export type { TlsInfo };
 
 export async function loadTls(): Promise<TlsInfo | null> {
   try {

@@ -45,7 +45,8 @@ export const SAMPLE_NON_SYNC = 0x01010000;
 
 const text = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+/** The parts, one after the other, in one new buffer. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -6,6 +6,7 @@
  * A full buffer (QuotaExceededError) is made room for and the same bytes appended again; if that
  * fails too, the owner hears about it (onError) rather than a silent loop.
  */
+import { concat } from './fmp4.js';
 
 export interface BufferedTrack {
   /** Queues bytes (init segment or fragments) for appending, in order. */
@@ -102,14 +103,4 @@ export function bufferedTrack(sb: SourceBuffer, events: TrackEvents): BufferedTr
       sb.removeEventListener('error', onError);
     },
   };
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
