@@ -32,6 +32,8 @@ import { requireTools, type ExecResult } from './container.js';
 
 export type Accel = 'kvm' | 'tcg';
 
+const KERNEL_PANIC = /Kernel panic - not syncing/;
+
 /** Throws a clear error unless root with QEMU, qemu-img, packer and an SSH client at hand. */
 export function requireVmTools(): void {
   requireTools(
@@ -349,6 +351,7 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
   const checkAlive = async () => {
     if (vm.exitCode !== undefined) throw new Error(`qemu exited (${vm.exitCode}) ${vm.stderr.trim()}\n--- serial console (last lines) ---\n${tail()}`);
     const st = await vm.qmp.execute('query-status').then((s) => (s as { status: string }).status, () => 'unknown');
+    if (KERNEL_PANIC.test(readConsole())) throw new Error(`the guest kernel panicked under ${accel}\n--- serial console (last lines) ---\n${tail()}`);
     if (st === 'internal-error' || st === 'guest-panicked') {
       throw new Error(`the guest stalled under ${accel} (QMP status ${st}) ${vm.stderr.trim()}\n--- serial console (last lines) ---\n${tail()}`);
     }
@@ -373,6 +376,27 @@ export async function bootVm(opts: VmOptions): Promise<Vm> {
         if (vm.exitCode === undefined) vm.child.kill('SIGKILL');
         await vm.exit;
         accel = 'tcg';
+        vm = await start(accel);
+        break;
+      }
+      await sleep(1000);
+    }
+  }
+
+  // Under TCG a guest kernel has been seen here to panic in its first seconds (in
+  // sched_clock_init_late, text_poke interrupted by the APIC timer), then hang with QEMU still
+  // `running`: an emulation flake before any of the image's code runs. Such a boot is retried
+  // once, saying so; a second panic fails the boot (checkAlive).
+  if (accel === 'tcg') {
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline && vm.exitCode === undefined) {
+      const text = readConsole();
+      if (/systemd\[1\]|Welcome to/.test(text)) break;
+      if (KERNEL_PANIC.test(text)) {
+        process.stderr.write(`vm: the guest kernel panicked while booting under TCG (an emulation flake); booting again once\n--- serial console (last lines) ---\n${tail(12)}\n`);
+        vm.qmp.close();
+        vm.child.kill('SIGKILL');
+        await vm.exit;
         vm = await start(accel);
         break;
       }
