@@ -142,7 +142,10 @@ describe('HTTPS on the appliance', () => {
       }
       await appliance.exec(['streambox-tls', 'select']);
       expect(status().names).not.toContain(extra);
-    }, 60_000);
+      // The reload's old worker is stopped a few seconds later, and with it any kept-alive
+      // connection a client (this test's fetch) still holds to it: let it go before going on.
+      await eventually('the old nginx worker to be gone', async () => (await appliance.exec(['sh', '-c', 'ps -eo args | grep -c "^nginx: worker process is shutting down" || true'])).stdout.trim(), (n) => n === '0', 30_000, 500);
+    }, 90_000);
 
     it('speaks TLS 1.2 and 1.3 only', async () => {
       const tryVersion = (v: string) => {

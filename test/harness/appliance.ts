@@ -65,9 +65,9 @@ export interface HttpsResult {
 }
 
 /** An HTTPS request that trusts exactly `ca` (PEM); rejects on any verification error. */
-export function httpsGet(url: string, opts: { ca: string | Buffer; method?: string; headers?: Record<string, string>; body?: string; servername?: string }): Promise<HttpsResult> {
+export function httpsGet(url: string, opts: { ca: string | Buffer; method?: string; headers?: Record<string, string>; body?: string; servername?: string; timeoutMs?: number }): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: opts.method ?? 'GET', ca: opts.ca, headers: opts.headers, agent: false, timeout: 10_000, ...(opts.servername ? { servername: opts.servername } : {}) }, (res) => {
+    const req = httpsRequest(url, { method: opts.method ?? 'GET', ca: opts.ca, headers: opts.headers, agent: false, timeout: opts.timeoutMs ?? 10_000, ...(opts.servername ? { servername: opts.servername } : {}) }, (res) => {
       const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate(true);
       let body = '';
       res.setEncoding('utf8');

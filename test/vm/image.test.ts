@@ -175,7 +175,8 @@ describe('the VM image', () => {
     const api = async (path: string, init: RequestInit = {}): Promise<Response> => {
       const headers = { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...((init.headers as Record<string, string>) ?? {}) };
       if (!ca) return fetch(`${base}${path}`, { ...init, headers, signal: AbortSignal.timeout(20_000) });
-      const r = await httpsGet(`${httpsBase}${path}`, { ca, method: init.method ?? 'GET', headers, ...(typeof init.body === 'string' ? { body: init.body } : {}) });
+      // CreateRoom waits for systemd's start job: seconds under emulation, as plain HTTP allowed before.
+      const r = await httpsGet(`${httpsBase}${path}`, { ca, method: init.method ?? 'GET', headers, timeoutMs: 60_000, ...(typeof init.body === 'string' ? { body: init.body } : {}) });
       const h = new Headers();
       for (const [k, v] of Object.entries(r.headers)) for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) h.append(k, one);
       return new Response(r.status === 204 ? null : r.body, { status: r.status, headers: h });

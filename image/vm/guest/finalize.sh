@@ -38,7 +38,10 @@ apt-get clean
 rm -rf /var/lib/apt/lists/*
 
 # Logs and temporary files of the build: the journal holds the build's admin password.
+# journald writes on to /var until the build machine powers off (units it stops log their end):
+# --relinquish-var sends it to /run first, so no journal of the build machine's id comes back.
 journalctl --rotate >/dev/null 2>&1 || true
+journalctl --relinquish-var >/dev/null 2>&1 || true
 rm -rf /var/log/journal/* /var/tmp/* /tmp/*
 find /var/log -type f \( -name '*.gz' -o -name '*.[0-9]' -o -name '*.old' \) -delete
 find /var/log -type f -exec truncate -s 0 {} +
