@@ -12,6 +12,7 @@ packages="
   iproute2
   procps
   libnss-systemd
+  polkitd
   nodejs
   nginx
   openssl
@@ -28,6 +29,8 @@ packages="
 "
 # libnss-systemd: resolves the rooms' DynamicUser= names (sbr-ROOMID) to their UIDs, so
 #   ps, ls and Chromium's getpwuid() see a user name instead of a bare number.
+# polkitd: lets the admin service (user streambox, not root) start and stop the rooms' units
+#   and nothing else (provisioning/admin/streambox-admin.rules).
 # openssl, certbot: the HTTPS certificate (streambox-tls: the appliance's own CA, ACME).
 # fonts-dejavu-core, fonts-liberation: chromium only recommends fonts; without them pages
 #   render with boxes. Liberation is metric-compatible with Arial/Times/Courier.
