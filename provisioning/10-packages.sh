@@ -12,6 +12,7 @@ packages="
   iproute2
   procps
   libnss-systemd
+  nftables
   polkitd
   nodejs
   nginx
@@ -31,6 +32,8 @@ packages="
 #   ps, ls and Chromium's getpwuid() see a user name instead of a bare number.
 # polkitd: lets the admin service (user streambox, not root) start and stop the rooms' units
 #   and nothing else (provisioning/admin/streambox-admin.rules).
+# nftables: the room browsers' egress rules (streambox-kiosk-fence: no loopback, no address
+#   of this machine, no link-local/metadata, no private ranges by default).
 # openssl, certbot: the HTTPS certificate (streambox-tls: the appliance's own CA, ACME).
 # fonts-dejavu-core, fonts-liberation: chromium only recommends fonts; without them pages
 #   render with boxes. Liberation is metric-compatible with Arial/Times/Courier.
