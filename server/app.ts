@@ -10,6 +10,9 @@ import { roomServiceRoutes } from './http/routes/roomService.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { webRoutes } from './http/routes/web.js';
 import { tlsRoutes } from './http/routes/tls.js';
+import { securityHeaders } from './http/securityHeaders.js';
+import { originGuard } from './http/originGuard.js';
+import { forwardedHeader } from './http/access.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -17,6 +20,9 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   const app = new Hono();
   app.onError(handleError(ctx.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.use('*', securityHeaders((c) => forwardedHeader(c, 'x-forwarded-host') ?? c.req.header('host')));
+  // Before every route: cross-site POST/PUT/PATCH/DELETE and WebSocket upgrades are refused.
+  app.use('*', originGuard(ctx.config));
   app.use('/api/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json(errorBody('payload_too_large', `body: must be at most ${MAX_BODY_BYTES} bytes`, 'body'), 413) }));
   app.use('/api/*', async (c, next) => {
     await next();

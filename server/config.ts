@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export interface Config {
   listenHost: string;
   listenPort: number;
+  /** Unix socket nginx proxies to (STREAMBOX_EDGE_SOCKET): only its requests' X-Real-IP / X-Forwarded-* are believed. */
+  edgeSocket: string | null;
   dataDir: string;
   dbPath: string;
   /** Where room env files go; the units read them with EnvironmentFile=. */
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     listenHost: listenHost || '127.0.0.1',
     listenPort: port(listenPortText, 8080, 'STREAMBOX_ADMIN_LISTEN'),
+    edgeSocket: env.STREAMBOX_EDGE_SOCKET || null,
     dataDir,
     dbPath: env.STREAMBOX_DB_PATH ?? join(dataDir, 'streambox.db'),
     roomsEnvDir: env.STREAMBOX_ROOMS_ENV_DIR ?? '/etc/streambox/rooms',

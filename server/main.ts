@@ -2,8 +2,6 @@
  * Composition root: reads the config, builds the context, starts the HTTP server, reconciles the
  * rooms with systemd, and shuts everything down on SIGTERM. No business rules here.
  */
-import { serve } from '@hono/node-server';
-import { WebSocketServer } from 'ws';
 import { loadConfig } from './config.js';
 import { consoleLogger as log } from './log.js';
 import { openDb } from './store/db.js';
@@ -11,18 +9,18 @@ import { SystemdRuntime } from './runtime/systemd/runtime.js';
 import { createApp } from './app.js';
 import { createContext } from './context.js';
 import { createIngestServer } from './media/ingestServer.js';
+import { startEdgeServers } from './http/edgeServer.js';
+import { installProcessGuard } from './http/processGuard.js';
 
 async function main(): Promise<void> {
+  installProcessGuard(log);
   const config = loadConfig();
   const db = openDb(config.dbPath);
   const runtime = new SystemdRuntime({ busAddress: config.busAddress, envDir: config.roomsEnvDir, rtmpUrlBase: config.rtmpPublishBase, log });
   const ctx = createContext({ config, db, runtime, log });
   await ctx.auth.ensureCredential();
   const app = createApp(ctx);
-  const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 1 << 20 }) };
-  const server = serve({ fetch: app.fetch, hostname: config.listenHost, port: config.listenPort, websocket }, (info) => {
-    log.info(`streambox admin listening on http://${info.address}:${info.port}`);
-  });
+  const servers = await startEdgeServers({ fetch: app.fetch, log, tcp: { host: config.listenHost, port: config.listenPort }, edgeSocket: config.edgeSocket });
 
   // Watching connects to systemd; every (re)connection reconciles the rooms with their units.
   ctx.rooms.watchRuntime();
@@ -39,7 +37,7 @@ async function main(): Promise<void> {
     ctx.presence.stop();
     ctx.media.stop();
     ingest.close();
-    server.close();
+    for (const server of servers) server.close();
     ctx.rooms.close();
     void runtime.close().finally(() => {
       db.close();

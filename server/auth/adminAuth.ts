@@ -64,11 +64,10 @@ export class AdminAuth {
   /** Checks the password and returns a new session token. */
   async login(password: string, client: string): Promise<{ token: string; expiresAt: Date }> {
     const { store, throttle, clock } = this.deps;
-    const waitMs = throttle.waitMs(client);
+    const waitMs = throttle.begin(client); // counted before the check (see throttle.ts)
     if (waitMs > 0) throw rateLimited(Math.ceil(waitMs / 1000));
     const hash = store.getSetting(ADMIN_HASH_KEY);
     if (!hash || !(await verifySecret(password, hash))) {
-      throttle.failed(client);
       this.deps.log.warn('admin login failed', { client });
       throw unauthenticated('wrong password');
     }
@@ -94,13 +93,11 @@ export class AdminAuth {
   /** Changes the password; every other session ends. */
   async changePassword(current: string, next: string, client: string): Promise<void> {
     const { store, throttle, log, dataDir } = this.deps;
-    const waitMs = throttle.waitMs(client);
+    const waitMs = throttle.begin(client);
     if (waitMs > 0) throw rateLimited(Math.ceil(waitMs / 1000));
     const hash = store.getSetting(ADMIN_HASH_KEY);
-    if (!hash || !(await verifySecret(current, hash))) {
-      throttle.failed(client);
-      throw invalidArgument('currentPassword', 'is wrong');
-    }
+    if (!hash || !(await verifySecret(current, hash))) throw invalidArgument('currentPassword', 'is wrong');
+    throttle.succeeded(client);
     store.setSetting(ADMIN_HASH_KEY, await hashSecret(next));
     store.deleteAllSessions();
     await rm(join(dataDir, INITIAL_PASSWORD_FILE), { force: true });

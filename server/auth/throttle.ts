@@ -2,6 +2,10 @@
  * Slows down repeated wrong passwords per client: the first few failures are free, then each
  * further try must wait twice as long as the one before (1 s, 2 s, 4 s ... up to 15 min).
  * Pure logic with an injected clock; forgets a client after an hour without failures.
+ *
+ * A try is counted BEFORE its password is checked (begin), and forgiven only when it turned out
+ * right (succeeded): scrypt is slow and asynchronous, so counting after the check let 16
+ * concurrent wrong passwords all be checked before the first failure was recorded.
  */
 export interface ThrottleOptions {
   freeFailures?: number;
@@ -35,6 +39,17 @@ export class LoginThrottle {
     if (!entry || entry.failures < this.freeFailures) return 0;
     const delay = Math.min(1000 * 2 ** (entry.failures - this.freeFailures), this.maxDelayMs);
     return Math.max(0, entry.lastFailureAt + delay - this.now());
+  }
+
+  /**
+   * Starts a try: 0 when it may go ahead (and it already counts as a failure until succeeded()
+   * forgives it), else the milliseconds the client must still wait (nothing counted).
+   */
+  begin(client: string): number {
+    const wait = this.waitMs(client);
+    if (wait > 0) return wait;
+    this.failed(client);
+    return 0;
   }
 
   failed(client: string): void {

@@ -7,13 +7,30 @@ import { AppError, invalidArgument, unauthenticated } from '../errors.js';
 import { hmac, safeEqual } from '../auth/secrets.js';
 import type { RoomRecord } from '../rooms/types.js';
 import { readTlsStatus, type TlsStatus } from '../tls/status.js';
+import { isEdgeSocket } from './edgeServer.js';
 
 export const ADMIN_COOKIE = 'sbx_admin';
 const roomCookie = (roomId: string) => `sbx_room_${roomId}`;
 
-/** Secure cookies whenever the page was reached over HTTPS (directly or through a proxy). */
+/** The Node socket under this request; undefined under app.request() (tests, in-process). */
+function socketOf(c: Context): unknown {
+  return (c.env as { incoming?: { socket?: unknown } } | undefined)?.incoming?.socket;
+}
+
+/**
+ * X-Real-IP / X-Forwarded-* only from nginx: requests on its unix socket (edgeServer.ts). On the
+ * TCP port (any local process can connect) they are ignored. Under app.request() there is no
+ * socket at all: tests set them to stand in for nginx.
+ */
+export function forwardedHeader(c: Context, name: 'x-real-ip' | 'x-forwarded-proto' | 'x-forwarded-host'): string | undefined {
+  const socket = socketOf(c);
+  if (socket !== undefined && !isEdgeSocket(socket)) return undefined;
+  return c.req.header(name);
+}
+
+/** Secure cookies whenever the page was reached over HTTPS (directly or through nginx). */
 export function isHttps(c: Context): boolean {
-  const forwarded = c.req.header('x-forwarded-proto');
+  const forwarded = forwardedHeader(c, 'x-forwarded-proto');
   return (forwarded ?? new URL(c.req.url).protocol.replace(':', '')) === 'https';
 }
 
@@ -55,16 +72,17 @@ export function hasRoomAccess(ctx: AppContext, c: Context, room: RoomRecord): bo
   return value !== undefined && safeEqual(value, roomAccessValue(ctx, room));
 }
 
-/** The client's address; behind the appliance's nginx (loopback) its X-Real-IP header. */
+/** The client's address: nginx's X-Real-IP on the edge socket, else the TCP peer. */
 export function clientAddress(c: Context): string {
+  const real = forwardedHeader(c, 'x-real-ip');
+  if (real) return real.slice(0, 64);
   let remote: string | undefined;
   try {
     remote = getConnInfo(c).remote.address;
   } catch {
     remote = undefined; // app.request() in tests has no socket
   }
-  const loopback = !remote || remote === '127.0.0.1' || remote === '::1' || remote === '::ffff:127.0.0.1';
-  return (loopback && c.req.header('x-real-ip')) || remote || 'local';
+  return remote || 'local';
 }
 
 /** A client on this machine's loopback (a secure context even on plain HTTP), or app.request() in tests. */
@@ -88,7 +106,7 @@ export function requireSecureChannel(): MiddlewareHandler {
 
 /** The host name (no port) this request was addressed to, e.g. `192.0.2.2` or `[fd00::2]`. */
 export function requestHostname(c: Context): string {
-  const host = c.req.header('x-forwarded-host') ?? c.req.header('host') ?? new URL(c.req.url).host;
+  const host = forwardedHeader(c, 'x-forwarded-host') ?? c.req.header('host') ?? new URL(c.req.url).host;
   let hostname: string;
   try {
     hostname = new URL(`http://${host}`).hostname;
@@ -135,8 +153,25 @@ export function linkBases(ctx: AppContext, c: Context): LinkBases {
 /** Base URL for links in responses: STREAMBOX_PUBLIC_URL, else what the client used. */
 export function publicBaseUrl(ctx: AppContext, c: Context): URL {
   if (ctx.config.publicUrl) return new URL(ctx.config.publicUrl);
+  return new URL(requestOrigin(c));
+}
+
+/**
+ * The origin this request was addressed to (`https://box.lan:8443`), from nginx's forwarded
+ * headers or the request itself. A Host that is no host name is a 400 naming the field, never a 500.
+ */
+export function requestOrigin(c: Context): string {
   const url = new URL(c.req.url);
-  const host = c.req.header('x-forwarded-host') ?? c.req.header('host') ?? url.host;
-  const proto = c.req.header('x-forwarded-proto') ?? url.protocol.replace(':', '');
-  return new URL(`${proto}://${host}`);
+  const host = forwardedHeader(c, 'x-forwarded-host') ?? c.req.header('host') ?? url.host;
+  const proto = forwardedHeader(c, 'x-forwarded-proto') ?? url.protocol.replace(':', '');
+  if (proto !== 'http' && proto !== 'https') throw invalidArgument('x-forwarded-proto', 'must be http or https');
+  const field = forwardedHeader(c, 'x-forwarded-host') !== undefined ? 'x-forwarded-host' : 'host';
+  let parsed: URL;
+  try {
+    parsed = new URL(`${proto}://${host}`);
+  } catch {
+    throw invalidArgument(field, `is not a host name: '${host.slice(0, 100)}'`);
+  }
+  if (!parsed.hostname || /[/?#@\s\\]/.test(host)) throw invalidArgument(field, `is not a host name: '${host.slice(0, 100)}'`);
+  return parsed.origin;
 }

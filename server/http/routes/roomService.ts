@@ -22,10 +22,9 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     .post('/:id/join', validate('param', roomIdParam), validate('json', joinSchema), async (c) => {
       const room = ctx.rooms.get(c.req.valid('param').id);
       const client = `${clientAddress(c)}:${room.id}`;
-      const waitMs = joinThrottle.waitMs(client);
+      const waitMs = joinThrottle.begin(client); // counted before the check (see throttle.ts)
       if (waitMs > 0) throw rateLimited(Math.ceil(waitMs / 1000));
       if (!(await ctx.rooms.checkPassword(room, c.req.valid('json').password ?? null))) {
-        joinThrottle.failed(client);
         throw new AppError(401, 'wrong_room_password', 'password: is wrong', 'password');
       }
       joinThrottle.succeeded(client);
