@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ROOM_ID_PATTERN } from '../rooms/ids.js';
 import type { RoomConfig } from '../rooms/types.js';
+import { ALLOWLIST_LIMITS, allows, formatPattern, parsePattern } from '../rooms/urlAllowlist.js';
 
 export const LIMITS = {
   nameMax: 80,
@@ -22,6 +23,26 @@ const httpUrl = z
   .refine((value) => URL.canParse(value), { error: 'must be an absolute URL' })
   .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), { error: 'must use http or https' })
   .transform((value) => new URL(value).href);
+
+/** A room's URL allowlist (see rooms/urlAllowlist.ts): normalised patterns, or null for none. */
+const urlAllowlist = z
+  .array(z.string({ error: 'must be a list of URL patterns (strings)' }), { error: 'must be a list of URL patterns' })
+  .max(ALLOWLIST_LIMITS.entries, { error: `must have at most ${ALLOWLIST_LIMITS.entries} entries` })
+  .transform((list, ctx) => {
+    const out: string[] = [];
+    for (const [i, raw] of list.entries()) {
+      try {
+        const p = formatPattern(parsePattern(raw));
+        if (!out.includes(p)) out.push(p);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${raw.slice(0, 60)}) ${(e as Error).message}` });
+        return z.NEVER;
+      }
+    }
+    return out.length > 0 ? out : null;
+  })
+  .nullable()
+  .optional();
 
 const evenInt = (name: 'width' | 'height') =>
   z
@@ -59,9 +80,15 @@ export const createRoomSchema = z.strictObject(
       .max(LIMITS.passwordMax, { error: `must be at most ${LIMITS.passwordMax} characters` })
       .nullable()
       .optional(),
+    urlAllowlist,
   },
   { error: 'must be a JSON object' },
-);
+).superRefine((body, ctx) => {
+  // A room never starts on a page its own allowlist blocks.
+  if (body.urlAllowlist && !allows(body.urlAllowlist.map(parsePattern), body.startUrl)) {
+    ctx.addIssue({ code: 'custom', path: ['startUrl'], message: 'is not on the room\'s URL allowlist' });
+  }
+});
 
 export type CreateRoomBody = z.infer<typeof createRoomSchema>;
 
@@ -77,6 +104,7 @@ export function roomConfigOf(body: CreateRoomBody): RoomConfig {
     fps: body.fps,
     videoBitrateKbps: body.videoBitrateKbps ?? defaultBitrateKbps(body.width, body.height, body.fps),
     startUrl: body.startUrl,
+    urlAllowlist: body.urlAllowlist ?? null,
   };
 }
 

@@ -7,6 +7,8 @@ export interface RoomConfig {
   fps: number;
   videoBitrateKbps: number;
   startUrl: string;
+  /** URL patterns the kiosk may open (rooms/urlAllowlist.ts); null or absent: every http(s) page. */
+  urlAllowlist?: string[] | null;
 }
 
 export type DesiredState = 'running' | 'stopped' | 'deleting';

@@ -18,6 +18,8 @@ export interface RoomSpec {
   fps: number;
   videoBitrateKbps: number;
   startUrl: string;
+  /** URL patterns (Chromium's URLAllowlist format) the kiosk may open; null/absent: any http(s) page. */
+  urlAllowlist?: string[] | null;
   /** Secret the input service (x11vnc) requires; only the admin service's VNC gateway knows it. */
   vncPassword: string;
   /**
@@ -26,6 +28,12 @@ export interface RoomSpec {
    * the admin service's relay. The same encode also goes to RTMP for HLS and external players.
    */
   relayUrl: string;
+  /**
+   * The encoder's secrets, each handed to it as a file (systemd: LoadCredential=) so that they
+   * never appear in its command line: an ffmpeg preset carrying the RTMP publish key, and the
+   * `-metadata` value carrying the fast-path ingest key.
+   */
+  encoderFiles?: { rtmpPreset: string; ingestMetadata: string };
 }
 
 /** The live state of one unit (or pod container), in the runtime's own words. */

@@ -1,11 +1,13 @@
 /**
- * The room's env file, read by the units with EnvironmentFile=, and the x11vnc password file,
- * handed to x11vnc with LoadCredential=. Both are written atomically (temp file, fsync, rename)
- * so a unit never reads half a file.
+ * The room's env file, read by the units with EnvironmentFile=, the x11vnc password file,
+ * handed to x11vnc with LoadCredential=, and the kiosk's policy file (its URLAllowlist),
+ * bound by browser@.service over /etc/chromium/policies/managed/url-allowlist.json. All are
+ * written atomically (temp file, fsync, rename) so a unit never reads half a file.
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RoomSpec } from '../types.js';
+import { policyAllowlist } from '../../rooms/urlAllowlist.js';
 
 export function envFilePath(dir: string, roomId: string): string {
   return join(dir, `${roomId}.env`);
@@ -13,6 +15,20 @@ export function envFilePath(dir: string, roomId: string): string {
 
 export function vncPasswordPath(dir: string, roomId: string): string {
   return join(dir, `${roomId}.vncpass`);
+}
+
+/** The encoder's secret files (ffmpeg@.service loads them with LoadCredential=). */
+export function encoderFilePaths(dir: string, roomId: string): { rtmpPreset: string; ingestMetadata: string } {
+  return { rtmpPreset: join(dir, `${roomId}.rtmp.ffpreset`), ingestMetadata: join(dir, `${roomId}.ingest.meta`) };
+}
+
+export function policyPath(dir: string, roomId: string): string {
+  return join(dir, `${roomId}.policy.json`);
+}
+
+/** Chromium policy JSON holding only URLAllowlist (the rest is the image's streambox-kiosk.json). */
+export function formatPolicyFile(spec: RoomSpec): string {
+  return `${JSON.stringify({ URLAllowlist: policyAllowlist(spec.urlAllowlist) }, null, 2)}\n`;
 }
 
 /** systemd EnvironmentFile syntax: double quotes, with backslash escapes for \ " $ and newlines. */
@@ -31,6 +47,8 @@ export function formatEnvFile(spec: RoomSpec, rtmpUrlBase: string): string {
     ROOM_KEYFRAME_INTERVAL: Math.max(1, Math.round(spec.fps / 2)),
     ROOM_VIDEO_BITRATE_KBPS: spec.videoBitrateKbps,
     ROOM_START_URL: spec.startUrl,
+    // For operators reading the file; the kiosk enforces it from ID.policy.json.
+    ROOM_URL_ALLOWLIST: (spec.urlAllowlist ?? []).join(' '),
     ROOM_RTMP_URL: `${rtmpUrlBase}/${spec.id}`,
     ROOM_RELAY_URL: spec.relayUrl,
   };
@@ -43,6 +61,7 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const handle = await open(tmp, 'w', mode);
   try {
+    await handle.chmod(mode); // the process umask must not narrow it (the policy file is 0644)
     await handle.writeFile(content);
     await handle.sync();
   } finally {
@@ -59,10 +78,19 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
 export async function writeRoomFiles(dir: string, spec: RoomSpec, rtmpUrlBase: string): Promise<void> {
   await writeFileAtomic(vncPasswordPath(dir, spec.id), `${spec.vncPassword}\n`, 0o600);
   // 0600: it holds the relay key (systemd reads it as root).
+  // 0644 inside the 0700 directory: Chromium reads it through the bind mount as the room's user.
+  await writeFileAtomic(policyPath(dir, spec.id), formatPolicyFile(spec), 0o644);
+  if (spec.encoderFiles) {
+    const paths = encoderFilePaths(dir, spec.id);
+    await writeFileAtomic(paths.rtmpPreset, spec.encoderFiles.rtmpPreset, 0o600);
+    await writeFileAtomic(paths.ingestMetadata, spec.encoderFiles.ingestMetadata, 0o600);
+  }
   await writeFileAtomic(envFilePath(dir, spec.id), formatEnvFile(spec, rtmpUrlBase), 0o600);
 }
 
 export async function removeRoomFiles(dir: string, roomId: string): Promise<void> {
   await rm(envFilePath(dir, roomId), { force: true });
   await rm(vncPasswordPath(dir, roomId), { force: true });
+  await rm(policyPath(dir, roomId), { force: true });
+  for (const path of Object.values(encoderFilePaths(dir, roomId))) await rm(path, { force: true });
 }

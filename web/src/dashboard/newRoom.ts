@@ -11,7 +11,7 @@ const RESOLUTIONS = [
   { id: 'custom', label: 'Custom', detail: '', width: 0, height: 0 },
 ] as const;
 
-type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password';
+type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password' | 'urlAllowlist';
 
 export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const msgs = new Map<FieldName, { msg: HTMLElement; hint: string | null; input: HTMLElement }>();
@@ -28,6 +28,7 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const height = h('input', { class: 'input', id: 'nr-height', name: 'height', type: 'number', inputmode: 'numeric', min: 240, max: 2160, step: 2, value: '900' });
   const fps = h('input', { class: 'input input-narrow', id: 'nr-fps', name: 'fps', type: 'number', inputmode: 'numeric', min: 1, max: 60, value: '30' });
   const password = h('input', { class: 'input', id: 'nr-password', name: 'password', type: 'password', autocomplete: 'new-password', placeholder: 'Leave empty for an open room' });
+  const urlAllowlist = h('textarea', { class: 'input', id: 'nr-urlAllowlist', name: 'urlAllowlist', rows: 3, spellcheck: false, autocomplete: 'off', placeholder: 'example.org\nhttps://docs.example.com/guide' });
 
   const radios = RESOLUTIONS.map((r, i) =>
     h('label', null, h('input', { type: 'radio', name: 'resolution', value: r.id, checked: i === 0 }), h('span', null, r.label), r.detail ? h('small', null, r.detail) : null),
@@ -79,6 +80,8 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       fps: fps.value === '' ? 30 : Number(fps.value),
     };
     if (password.value) out.password = password.value;
+    const allowed = urlAllowlist.value.split(/[\s,]+/).filter((l) => l !== '');
+    if (allowed.length > 0) out.urlAllowlist = allowed;
     return out;
   };
 
@@ -127,6 +130,13 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       h('label', { class: 'label', for: 'nr-password' }, 'Password ', h('span', { class: 'optional' }, '(optional)')),
       password,
       describe('password', password, 'Participants type it once. Without one, anyone with the link can join; links are unguessable.'),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { class: 'label', for: 'nr-urlAllowlist' }, 'Allowed sites ', h('span', { class: 'optional' }, '(optional, one per line)')),
+      urlAllowlist,
+      describe('urlAllowlist', urlAllowlist, 'The room’s browser opens only these: example.org (with its subdomains), .example.org (that host only), https://example.org/docs (that path). Empty: any web page. The start page must be on the list.'),
     ),
     formError,
   );

@@ -100,7 +100,14 @@ export class RoomRow {
           room.people.holder ? h('span', null, h('span', { class: 'sep', 'aria-hidden': 'true' }, '·'), icon('pointer', 14), `${room.people.holder} driving`) : null,
         ]
       : [];
-    replaceChildren(this.stateLine, stateBadge(state), room.config.hasPassword ? h('span', { class: 'lock', title: 'Needs a password to join' }, icon('lock', 14), 'Password') : null, ...people);
+    const allowlist = room.config.urlAllowlist ?? [];
+    replaceChildren(
+      this.stateLine,
+      stateBadge(state),
+      room.config.hasPassword ? h('span', { class: 'lock', title: 'Needs a password to join' }, icon('lock', 14), 'Password') : null,
+      allowlist.length > 0 ? h('span', { class: 'lock allowlist', title: `The browser opens only: ${allowlist.join(', ')}` }, icon('lock', 14), plural(allowlist.length, 'allowed site', 'allowed sites')) : null,
+      ...people,
+    );
 
     const failure = failureSentence(room);
     this.failure.hidden = !failure;
@@ -215,6 +222,10 @@ export class RoomRow {
         h('dd', { class: 'mono' }, r.stream.rtmp),
         h('dt', null, 'Start page'),
         h('dd', { class: 'mono' }, r.config.startUrl),
+        h('dt', null, 'Allowed sites'),
+        r.config.urlAllowlist && r.config.urlAllowlist.length > 0
+          ? h('dd', { class: 'mono allowlist' }, ...r.config.urlAllowlist.map((p) => h('div', null, p)))
+          : h('dd', null, 'Any web page (no allowlist)'),
         h('dt', null, 'Video'),
         h('dd', null, `${r.config.width} × ${r.config.height}, ${r.config.fps} fps, ${(r.config.videoBitrateKbps / 1000).toLocaleString(undefined, { maximumFractionDigits: 1 })} Mbit/s`),
         h('dt', null, 'Created'),
