@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadControlLimits, type ControlLimits } from './control/limits.js';
 
 export interface Config {
   listenHost: string;
@@ -32,11 +33,15 @@ export interface Config {
   ingestPort: number;
   /** Fast-path viewers per room; the rest of the audience gets HLS. */
   fastPathSeats: number;
+  /** Of those, how many one client address may hold (STREAMBOX_FAST_PATH_SEATS_PER_CLIENT). */
+  fastPathSeatsPerClient: number;
   /** nginx's plain HTTP port (STREAMBOX_HTTP_PORT) and HTTPS port (STREAMBOX_HTTPS_PORT). */
   httpPort: number;
   httpsPort: number;
   /** streambox-tls's state: status.json, ca/ca.crt (STREAMBOX_TLS_DIR, default DATA_DIR/tls). */
   tlsDir: string;
+  /** Participant caps and the idle rule (STREAMBOX_CONTROL_*, STREAMBOX_PARTICIPANTS_*, STREAMBOX_CURSOR_RATE). */
+  control: ControlLimits;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */
@@ -53,6 +58,14 @@ function port(value: string | undefined, fallback: number, name: string): number
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got '${value}'`);
+  return n;
+}
+
+/** Fast-path seats one client address may hold in a room: 5 unless set (a whole number >= 1). */
+function perClientSeats(value: string | undefined): number {
+  if (value === undefined || value === '') return 5;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`STREAMBOX_FAST_PATH_SEATS_PER_CLIENT must be a whole number >= 1, got '${value}'`);
   return n;
 }
 
@@ -81,8 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestHost: ingestHost || '127.0.0.1',
     ingestPort: port(ingestPortText, 8081, 'STREAMBOX_INGEST_LISTEN'),
     fastPathSeats: seats,
+    fastPathSeatsPerClient: perClientSeats(env.STREAMBOX_FAST_PATH_SEATS_PER_CLIENT),
     httpPort: port(env.STREAMBOX_HTTP_PORT, 80, 'STREAMBOX_HTTP_PORT'),
     httpsPort: port(env.STREAMBOX_HTTPS_PORT, 443, 'STREAMBOX_HTTPS_PORT'),
     tlsDir: env.STREAMBOX_TLS_DIR ?? join(dataDir, 'tls'),
+    control: loadControlLimits(env),
   };
 }

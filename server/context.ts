@@ -17,7 +17,7 @@ import { ControlArbiter, type ArbiterOptions } from './control/arbiter.js';
 import type { ControlPolicy } from './control/policy.js';
 import { VncGateway } from './vnc/gateway.js';
 import { PresenceHub } from './presence/hub.js';
-import { hasRoomAccess, isAdmin } from './http/access.js';
+import { clientAddress, hasRoomAccess, isAdmin } from './http/access.js';
 import { newSecret } from './rooms/ids.js';
 import { MediaHub } from './media/hub.js';
 import { ingestUrl } from './media/ingestServer.js';
@@ -42,18 +42,20 @@ export function createContext(opts: ContextOptions): AppContext {
   const cookieSecret = authStore.getOrCreateSetting('cookie_secret', () => newSecret(32));
   // The relay needs the rooms (for access) and the rooms need the relay's ingest URLs.
   let media: MediaHub | null = null;
-  const relayUrl = (roomId: string) => ingestUrl(config.ingestHost, config.ingestPort, roomId, media!.ingestKey(roomId));
-  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log, relayUrl });
+  const relayUrl = (roomId: string) => ingestUrl(config.ingestHost, config.ingestPort, roomId);
+  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log, relayUrl, encoderFiles: (roomId) => media!.encoderFiles(roomId) });
   media = new MediaHub({
     rooms,
     log,
     secret: cookieSecret,
     fastPathSeats: config.fastPathSeats,
     access: (c, roomId) => hasRoomAccess(ctx, c, rooms.get(roomId)),
+    clientAddress,
+    fastPathSeatsPerClient: config.fastPathSeatsPerClient,
   });
   const auth = new AdminAuth({ store: authStore, throttle: new LoginThrottle(now), clock, log, dataDir: config.dataDir, passwordFile: config.adminPasswordFile });
-  const vncTokens = new VncTokens(now);
-  const arbiter = new ControlArbiter(now, opts.idle);
+  const vncTokens = new VncTokens(now, undefined, config.control.vncTokensPerMinute);
+  const arbiter = new ControlArbiter(now, opts.idle ?? { idleMs: config.control.idleMs, warnMs: config.control.warnMs });
   const control = opts.control ?? arbiter;
   const vnc = new VncGateway({ config, log, rooms, vncTokens, control });
   const ctx: AppContext = {
@@ -72,9 +74,15 @@ export function createContext(opts: ContextOptions): AppContext {
       vnc,
       vncTokens,
       log,
-      access: (c, roomId) => ({ allowed: hasRoomAccess(ctx, c, rooms.get(roomId)), isAdmin: isAdmin(ctx, c) }),
+      limits: config.control,
+      now,
+      access: (c, roomId) => {
+        const room = rooms.get(roomId);
+        return { allowed: hasRoomAccess(ctx, c, room), isAdmin: isAdmin(ctx, c), grant: room.passwordHash ? roomGrant(ctx, c, room) : null };
+      },
     }),
     media,
+    grants: new RoomGrants(new GrantStore(db), now),
     cookieSecret,
     storeHealthy: () => {
       try {

@@ -4,12 +4,18 @@
  * actions to the arbiter, warns an idle driver, and tells everyone when the room changes.
  * When control moves, the previous holder's VNC session is closed here.
  *
+ * Caps (control/limits.ts): participants per room and per client address in a room (a connection
+ * over the cap is closed with 4029 and a reason the page shows), cursor messages per second (the
+ * rest are dropped), other messages per second. The idle rule counts input the VNC gateway
+ * forwarded, never what the page says: `activity` is accepted and ignored (older pages send it).
+ *
  * Client -> server: { type: 'request' | 'cancel' | 'release' | 'take' | 'activity' }
  *                   { type: 'pass' | 'decline', to } { type: 'cursor', x, y } { type: 'rename', name }
  * Server -> client: { type: 'welcome', you: { id, key, name, isAdmin } }
  *                   { type: 'state', holder, requests, participants: [{ id, name, isAdmin }] }
  *                   { type: 'cursor', id, x, y } { type: 'idle-warning', msLeft }
  *                   { type: 'room', state } { type: 'error', code, message }
+ * Close codes: 4004 room deleted, 4029 over a cap (reason says which).
  */
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
@@ -24,6 +30,11 @@ import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
 import { isRoomId } from '../rooms/ids.js';
 import { safeEqual } from '../auth/secrets.js';
+import { clientAddress } from '../http/access.js';
+import { DEFAULT_LIMITS, RateBucket, type ControlLimits } from '../control/limits.js';
+
+export const CLOSE_ROOM_DELETED = 4004;
+export const CLOSE_OVER_CAP = 4029;
 
 const nameSchema = z.string().trim().min(1).max(40);
 const messageSchema = z.discriminatedUnion('type', [
@@ -38,6 +49,12 @@ interface Connection {
   id: string;
   key: string;
   ws: WSContext;
+  address: string;
+  isAdmin: boolean;
+  cursors: RateBucket;
+  messages: RateBucket;
+  /** When this connection was last told it sends too much (at most once a second). */
+  warnedAt: number;
 }
 
 export interface HubDeps {
@@ -47,21 +64,35 @@ export interface HubDeps {
   vncTokens: VncTokens;
   log: Logger;
   /** Does this request carry room access (password cookie) / an admin session? */
-  access: (c: Parameters<MiddlewareHandler>[0], roomId: string) => { allowed: boolean; isAdmin: boolean };
+  access: (c: Parameters<MiddlewareHandler>[0], roomId: string) => { allowed: boolean; isAdmin: boolean; grant?: string | null };
+  limits?: ControlLimits;
+  now?: () => number;
 }
 
 export class PresenceHub {
   private readonly connections = new Map<string, Connection>();
+  /** The room-access grant each participant came in with (null: open room, or the admin). */
+  private readonly grantOf = new Map<string, string | null>();
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeInput: (() => void) | null = null;
+  private readonly limits: ControlLimits;
+  private readonly now: () => number;
 
-  constructor(private readonly deps: HubDeps) {}
+  constructor(private readonly deps: HubDeps) {
+    this.limits = deps.limits ?? DEFAULT_LIMITS;
+    this.now = deps.now ?? Date.now;
+  }
 
   /** Starts the idle clock and follows room changes. */
   start(tickMs = 1000): void {
     this.timer ??= setInterval(() => this.tick(), tickMs);
     this.timer.unref();
     this.unsubscribe ??= this.deps.rooms.onChange((roomId) => this.roomChangedSoon(roomId));
+    // The idle clock runs on input that reached the room, as the gateway saw it.
+    this.unsubscribeInput ??= this.deps.vnc.onInput((roomId, participantId) => {
+      if (participantId !== null) this.deps.arbiter.activity(roomId, participantId);
+    });
   }
 
   stop(): void {
@@ -71,7 +102,26 @@ export class PresenceHub {
     this.timer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.unsubscribeInput?.();
+    this.unsubscribeInput = null;
     for (const c of this.connections.values()) c.ws.close(1001, 'server shutting down');
+  }
+
+  /**
+   * Closes the channels of the room's participants that match (a kick, revoked grants) with
+   * `code`; returns who they were. Their departure is handled as any other (control moves).
+   */
+  closeWhere(roomId: string, match: (p: { id: string; grant: string | null; isAdmin: boolean }) => boolean, code: number, reason: string): Array<{ id: string; grant: string | null }> {
+    const closed: Array<{ id: string; grant: string | null }> = [];
+    for (const c of this.connections.values()) {
+      if (c.roomId !== roomId) continue;
+      const p = { id: c.id, grant: this.grantOf.get(c.id) ?? null, isAdmin: this.deps.arbiter.state(roomId).participants.some((q) => q.id === c.id && q.isAdmin) };
+      if (!match(p)) continue;
+      closed.push({ id: p.id, grant: p.grant });
+      c.ws.close(code, reason);
+    }
+    for (const p of closed) this.disconnect(p.id); // at once: nothing it sends from now on counts
+    return closed;
   }
 
   /** Is this the participant it claims to be? (Used by GetVncToken.) */
@@ -103,18 +153,27 @@ export class PresenceHub {
       if (!name.success) throw new AppError(400, 'invalid_argument', 'name: 1-40 characters are required', 'name');
       const access = this.deps.access(c, roomId);
       if (!access.allowed) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
-      c.set('presence' as never, { name: name.data, isAdmin: access.isAdmin } as never);
+      c.set('presenceGrant' as never, (access.grant ?? null) as never);
+      c.set('presence' as never, { name: name.data, isAdmin: access.isAdmin, address: clientAddress(c) } as never);
       await next();
     };
 
     const upgrade = upgradeWebSocket((c) => {
       const roomId = c.req.param('id') ?? '';
-      const { name, isAdmin } = c.get('presence' as never) as unknown as { name: string; isAdmin: boolean };
+      const { name, isAdmin, address } = c.get('presence' as never) as unknown as { name: string; isAdmin: boolean; address: string };
+      const grant = (c.get('presenceGrant' as never) as unknown as string | null) ?? null;
       const id = randomBytes(9).toString('base64url');
       const key = randomBytes(24).toString('base64url');
       return {
         onOpen: (_event, ws) => {
-          this.connections.set(id, { roomId, id, key, ws });
+          // Counted here, not before the upgrade, so that concurrent upgrades cannot all pass.
+          const over = this.overCap(roomId, address, isAdmin);
+          if (over) return ws.close(CLOSE_OVER_CAP, over);
+          const { cursorsPerSecond, messagesPerSecond } = this.limits;
+          const cursors = new RateBucket(cursorsPerSecond, cursorsPerSecond, this.now);
+          const messages = new RateBucket(messagesPerSecond, messagesPerSecond * 2, this.now);
+          this.connections.set(id, { roomId, id, key, ws, address, isAdmin, cursors, messages, warnedAt: 0 });
+          this.grantOf.set(id, grant);
           const before = this.deps.arbiter.holder(roomId);
           this.deps.arbiter.join(roomId, { id, name, isAdmin });
           ws.send(JSON.stringify({ type: 'welcome', you: { id, key, name, isAdmin } }));
@@ -128,6 +187,31 @@ export class PresenceHub {
     return [authorize, upgrade];
   }
 
+  /** Why a new participant may not join (the close reason), or null. The admin is never refused. */
+  private overCap(roomId: string, address: string, isAdmin: boolean): string | null {
+    if (isAdmin) return null;
+    let inRoom = 0;
+    let fromAddress = 0;
+    for (const c of this.connections.values()) {
+      if (c.roomId !== roomId) continue;
+      inRoom++;
+      if (c.address === address && !c.isAdmin) fromAddress++;
+    }
+    if (inRoom >= this.limits.participantsPerRoom) return `this room is full (${this.limits.participantsPerRoom} participants)`;
+    if (fromAddress >= this.limits.participantsPerAddress) return `too many participants from your address (${this.limits.participantsPerAddress})`;
+    return null;
+  }
+
+  /** Cursors and other messages are rate-limited per connection; excess is dropped. */
+  private allowed(conn: Connection, type: string): boolean {
+    if ((type === 'cursor' ? conn.cursors : conn.messages).take()) return true;
+    if (type !== 'cursor' && this.now() - conn.warnedAt >= 1000) {
+      conn.warnedAt = this.now();
+      this.send(conn.id, { type: 'error', code: 'rate_limited', message: 'too many actions at once; slow down' });
+    }
+    return false;
+  }
+
   private onMessage(id: string, raw: unknown): void {
     const conn = this.connections.get(id);
     if (!conn || typeof raw !== 'string' || raw.length > 2048) return;
@@ -139,6 +223,8 @@ export class PresenceHub {
     }
     if (!parsed?.success) return this.send(id, { type: 'error', code: 'invalid_message', message: 'message not understood' });
     const msg = parsed.data;
+    if (msg.type === 'activity') return; // the idle rule counts input the VNC gateway saw instead
+    if (!this.allowed(conn, msg.type)) return;
     const { arbiter } = this.deps;
     const roomId = conn.roomId;
     const before = arbiter.holder(roomId);
@@ -151,11 +237,9 @@ export class PresenceHub {
         case 'take': changed = arbiter.take(roomId, id); break;
         case 'pass': changed = arbiter.pass(roomId, id, msg.to); break;
         case 'decline': changed = arbiter.decline(roomId, id, msg.to); break;
-        case 'activity': arbiter.activity(roomId, id); break;
         case 'rename': changed = arbiter.rename(roomId, id, msg.name); break;
         case 'cursor':
           this.broadcast(roomId, { type: 'cursor', id, x: msg.x, y: msg.y }, id);
-          if (arbiter.holder(roomId) === id) arbiter.activity(roomId, id);
           break;
       }
       if (changed) this.afterChange(roomId, before);
@@ -169,6 +253,8 @@ export class PresenceHub {
     const conn = this.connections.get(id);
     if (!conn) return;
     this.connections.delete(id);
+    this.grantOf.delete(id);
+    this.deps.vncTokens.forget({ roomId: conn.roomId, participantId: id, isAdmin: conn.isAdmin });
     const before = this.deps.arbiter.holder(conn.roomId);
     if (this.deps.arbiter.leave(conn.roomId, id)) this.afterChange(conn.roomId, before);
   }
@@ -223,7 +309,7 @@ export class PresenceHub {
         state = 'deleted';
       }
       this.broadcast(id, { type: 'room', state });
-      if (state === 'deleted') for (const c of this.connections.values()) if (c.roomId === id) c.ws.close(4004, 'room deleted');
+      if (state === 'deleted') for (const c of this.connections.values()) if (c.roomId === id) c.ws.close(CLOSE_ROOM_DELETED, 'room deleted');
     }
   }
 

@@ -1,31 +1,43 @@
 /**
  * The VNC WebSocket, served by the admin service itself: GET /api/rooms/:id/vnc?token=...
  * The token (single use, from GetVncToken) is checked before the upgrade; then the gateway opens an
- * authenticated RFB connection to the room's x11vnc on its unix socket and relays. It keeps every
- * open session by room, so that control moving to someone else can close the old holder's.
+ * authenticated RFB connection to the room's x11vnc on its unix socket, past ServerInit, and the
+ * session (session.ts) filters what the browser sends. It keeps every open session by room, so
+ * that control moving to someone else can close the old holder's, and allows one per holder.
+ * Input it forwards is what counts as the holder being active (onInput).
  */
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
 import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RoomsService } from '../rooms/service.js';
-import type { VncTokens } from '../control/vncTokens.js';
+import { holderKey, type TokenHolder, type VncTokens } from '../control/vncTokens.js';
 import type { ControlPolicy } from '../control/policy.js';
 import { AppError } from '../errors.js';
 import { isRoomId } from '../rooms/ids.js';
-import { openAuthenticated } from './rfb.js';
+import { openAuthenticated, serverInitMessage } from './rfb.js';
 import { VncSession } from './session.js';
-import type { TokenHolder } from '../control/vncTokens.js';
+import { CLOSE, DEFAULT_FILTER } from './filter.js';
+import { wsBrowserSide } from './wsSide.js';
 
 interface OpenSession {
   holder: TokenHolder;
   session: VncSession;
 }
 
+interface Upstream {
+  socket: Socket;
+  serverInit: Buffer;
+}
+
 export class VncGateway {
   private readonly sessions = new Map<string, Set<OpenSession>>();
+  /** Holder key -> its session, or 'pending' between the token check and the socket opening. */
+  private readonly byHolder = new Map<string, OpenSession | 'pending'>();
+  private readonly inputListeners = new Set<(roomId: string, participantId: string | null) => void>();
 
   constructor(private readonly ctx: { config: Config; log: Logger; rooms: RoomsService; vncTokens: VncTokens; control: ControlPolicy }) {}
 
@@ -33,12 +45,29 @@ export class VncGateway {
     return join(this.ctx.config.vncSocketDir, roomId, 'vnc.sock');
   }
 
+  /** Called for every key or pointer input a session forwards to the room. */
+  onInput(listener: (roomId: string, participantId: string | null) => void): () => void {
+    this.inputListeners.add(listener);
+    return () => this.inputListeners.delete(listener);
+  }
+
+  /** A token for the holder, refused while it has a session open (one each) or asks too often. */
+  issueToken(holder: TokenHolder): { token: string; expiresAt: Date } {
+    if (this.byHolder.has(holderKey(holder))) throw new AppError(409, 'vnc_session_open', 'you already have a VNC session open in this room; close it first');
+    const issued = this.ctx.vncTokens.issue(holder);
+    if (!issued) {
+      const seconds = Math.max(1, Math.ceil(this.ctx.vncTokens.waitMs(holder) / 1000));
+      throw Object.assign(new AppError(429, 'too_many_requests', `too many VNC tokens asked for; try again in ${seconds} s`), { retryAfterSeconds: seconds });
+    }
+    return issued;
+  }
+
   /** Closes the room's sessions, except those of `keep` (a participant ID); returns how many. */
   closeRoom(roomId: string, reason: string, keep?: string | null): number {
     let closed = 0;
     for (const open of [...(this.sessions.get(roomId) ?? [])]) {
       if (keep !== undefined && keep !== null && open.holder.participantId === keep) continue;
-      open.session.end(4001, reason);
+      open.session.end(CLOSE.controlMoved, reason);
       closed++;
     }
     return closed;
@@ -53,15 +82,21 @@ export class VncGateway {
     const authorize: MiddlewareHandler = async (c, next) => {
       const id = c.req.param('id') ?? '';
       if (!isRoomId(id)) throw new AppError(400, 'invalid_argument', 'id: is not a room ID', 'id');
+      // Checked here so that everything past this point ends in an upgrade (or the abandon timer).
+      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new AppError(400, 'invalid_argument', 'upgrade: a WebSocket upgrade is required', 'upgrade');
       const holder = this.ctx.vncTokens.consume(c.req.query('token') ?? '', id);
       if (!holder) throw new AppError(401, 'invalid_token', 'token: missing, used, expired or for another room', 'token');
       const room = this.ctx.rooms.get(id);
       if (!this.ctx.control.mayDrive(id, holder)) throw new AppError(403, 'permission_denied', 'someone else is in control of this room');
+      const key = holderKey(holder);
+      if (this.byHolder.has(key)) throw new AppError(409, 'vnc_session_open', 'you already have a VNC session open in this room; close it first');
+      this.byHolder.set(key, 'pending');
       try {
-        const upstream = await openAuthenticated({ path: this.socketPath(id) }, room.vncPassword);
-        c.set('vncUpstream' as never, upstream as never);
+        const { socket, serverInit } = await openAuthenticated({ path: this.socketPath(id) }, room.vncPassword, 5000, true);
+        c.set('vncUpstream' as never, { socket, serverInit: serverInitMessage(serverInit, 'streambox') } as never);
         c.set('vncHolder' as never, holder as never);
       } catch (err) {
+        this.byHolder.delete(key);
         this.ctx.log.warn('vnc: cannot reach the room input service', { room: id, err: (err as Error).message });
         throw new AppError(502, 'input_unavailable', 'the room input service is not reachable');
       }
@@ -70,35 +105,51 @@ export class VncGateway {
 
     const upgrade = upgradeWebSocket((c) => {
       const roomId = c.req.param('id') ?? '';
-      const { socket, rest } = c.get('vncUpstream' as never) as unknown as { socket: Socket; rest: Buffer };
+      const upstream = c.get('vncUpstream' as never) as unknown as Upstream;
       const holder = c.get('vncHolder' as never) as unknown as TokenHolder;
+      const key = holderKey(holder);
       let open: OpenSession | null = null;
-      // If the browser never completes the upgrade, do not keep x11vnc's connection open.
-      const abandon = setTimeout(() => open || socket.destroy(), 10_000);
+      // If the browser never completes the upgrade, do not keep the slot or x11vnc's connection.
+      const abandon = setTimeout(() => open || this.abandon(upstream, key), 10_000);
+      abandon.unref();
       return {
         onOpen: (_event, ws) => {
-          const session = new VncSession(
-            { send: (data) => ws.send(data as Uint8Array<ArrayBuffer>), close: (code, reason) => ws.close(code, reason) },
-            socket,
-            rest,
-            () => {
-              if (open) this.sessions.get(roomId)?.delete(open);
-            },
-          );
           clearTimeout(abandon);
+          const raw = ws.raw as WebSocket;
+          const side = wsBrowserSide(raw, () => open?.session.end(CLOSE.timeout, 'no answer to pings'));
+          const session = new VncSession(side, upstream.socket, upstream.serverInit, {
+            onInput: () => {
+              for (const listener of this.inputListeners) listener(roomId, holder.participantId);
+            },
+            onEnd: (summary) => {
+              side.stop();
+              if (open) this.sessions.get(roomId)?.delete(open);
+              if (this.sessions.get(roomId)?.size === 0) this.sessions.delete(roomId);
+              if (this.byHolder.get(key) === open) this.byHolder.delete(key);
+              this.ctx.log.info('vnc session ended', { room: roomId, participant: holder.participantId, ...summary });
+            },
+          }, { filter: DEFAULT_FILTER, handshakeMs: 10_000 });
           open = { holder, session };
           if (!this.sessions.has(roomId)) this.sessions.set(roomId, new Set());
           this.sessions.get(roomId)!.add(open);
+          this.byHolder.set(key, open);
+          // Control may have moved while the socket was opening.
+          if (!this.ctx.control.mayDrive(roomId, holder)) session.end(CLOSE.controlMoved, 'control moved to someone else');
         },
         onMessage: (event) => {
           const data = event.data;
-          if (typeof data === 'string') return open?.session.end(1003, 'binary frames only');
+          if (typeof data === 'string') return open?.session.end(CLOSE.protocol, 'binary frames only');
           open?.session.fromBrowser(Buffer.from(data as ArrayBuffer));
         },
         onClose: () => open?.session.end(),
-        onError: () => open?.session.end(1011, 'websocket error'),
+        onError: () => open?.session.end(CLOSE.upstream, 'websocket error'),
       };
     });
     return [authorize, upgrade];
+  }
+
+  private abandon(upstream: Upstream | undefined, key: string): void {
+    upstream?.socket.destroy();
+    if (this.byHolder.get(key) === 'pending') this.byHolder.delete(key);
   }
 }

@@ -24,6 +24,8 @@ export class SocketReader {
   private waiter: (() => void) | null = null;
   private ended: Error | null = null;
   private readonly onData = (chunk: Buffer) => {
+    // Only the handshake is read this way: a few dozen bytes. More is not a VNC server we know.
+    if (this.buffer.length + chunk.length > 64 * 1024) return void this.socket.destroy(new RfbError('the VNC server sent too much during the handshake'));
     this.buffer = Buffer.concat([this.buffer, chunk]);
     this.wake();
   };
@@ -98,12 +100,27 @@ async function readReason(reader: SocketReader): Promise<string> {
   return (await reader.read(Math.min(length, 4096))).toString('utf8');
 }
 
+/** What x11vnc's ServerInit says; the gateway hands the browser its own copy (see serverInitMessage). */
+export interface ServerInit {
+  width: number;
+  height: number;
+  /** The 16-byte PIXEL_FORMAT, passed on as is (no pixels ever flow, but noVNC reads it). */
+  pixelFormat: Buffer;
+  name: string;
+}
+
+/** The longest desktop name we read from a server; x11vnc's is the display name. */
+const MAX_DESKTOP_NAME = 256;
+
 /**
  * Connects to a VNC server on a unix socket (or host:port) and completes version and security
  * negotiation. Resolves with the socket positioned just before ClientInit, and any bytes the
- * server already sent past the handshake (none, for a conforming server).
+ * server already sent past the handshake (none, for a conforming server). With `init`, it also
+ * sends ClientInit (shared) and reads ServerInit, so the socket is left in the normal phase.
  */
-export async function openAuthenticated(target: { path: string } | { host: string; port: number }, password: string, timeoutMs = 5000): Promise<{ socket: Socket; rest: Buffer }> {
+export async function openAuthenticated(target: { path: string } | { host: string; port: number }, password: string, timeoutMs?: number): Promise<{ socket: Socket; rest: Buffer }>;
+export async function openAuthenticated(target: { path: string } | { host: string; port: number }, password: string, timeoutMs: number, init: true): Promise<{ socket: Socket; rest: Buffer; serverInit: ServerInit }>;
+export async function openAuthenticated(target: { path: string } | { host: string; port: number }, password: string, timeoutMs = 5000, init = false): Promise<{ socket: Socket; rest: Buffer; serverInit?: ServerInit }> {
   const socket = 'path' in target ? connect(target.path) : connect(target.port, target.host);
   socket.setNoDelay(true);
   const reader = new SocketReader(socket);
@@ -126,14 +143,40 @@ export async function openAuthenticated(target: { path: string } | { host: strin
     }
     const result = (await reader.read(4)).readUInt32BE(0);
     if (result !== 0) throw new RfbError(`VNC authentication failed: ${await readReason(reader).catch(() => 'no reason given')}`);
-    return { socket, rest: reader.detach() };
+    let serverInit: ServerInit | undefined;
+    if (init) {
+      socket.write(Buffer.from([1])); // ClientInit: shared
+      const head = Buffer.from(await reader.read(24));
+      const nameLength = head.readUInt32BE(20);
+      if (nameLength > MAX_DESKTOP_NAME) throw new RfbError(`ServerInit: a ${nameLength}-byte desktop name`);
+      const name = (await reader.read(nameLength)).toString('utf8');
+      serverInit = { width: head.readUInt16BE(0), height: head.readUInt16BE(2), pixelFormat: head.subarray(4, 20), name };
+    }
+    // The socket keeps no listener of ours from here: make sure an error before the session
+    // attaches its own is not an uncaught exception (review #19a).
+    const rest = reader.detach();
+    socket.on('error', () => {});
+    return { socket, rest, serverInit };
   } catch (err) {
     reader.detach();
+    socket.on('error', () => {});
     socket.destroy();
     throw err;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** ServerInit for the browser: x11vnc's size and pixel format under a name of our choosing. */
+export function serverInitMessage(init: ServerInit, name: string): Buffer {
+  const nameBytes = Buffer.from(name, 'utf8');
+  const msg = Buffer.alloc(24 + nameBytes.length);
+  msg.writeUInt16BE(init.width, 0);
+  msg.writeUInt16BE(init.height, 2);
+  init.pixelFormat.copy(msg, 4, 0, 16);
+  msg.writeUInt32BE(nameBytes.length, 20);
+  nameBytes.copy(msg, 24);
+  return msg;
 }
 
 /** Client-to-server messages. */

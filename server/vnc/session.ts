@@ -2,158 +2,219 @@
  * One browser's VNC session, between its WebSocket and the room's x11vnc:
  *
  *   browser (noVNC) <-ws-> [ we play an RFB server offering "None" security ] ... [ we are an
- *   authenticated RFB client of x11vnc ] <-unix socket-> x11vnc
+ *   authenticated RFB client of x11vnc, already past ServerInit ] <-unix socket-> x11vnc
  *
- * After both handshakes the bytes flow through unchanged, except that we follow the client's
- * message stream to know which keys and buttons are held, so that when the session ends (control
- * moved, tab closed) we can release them and nothing stays pressed in the room.
+ * The browser gets our version, security and a copy of x11vnc's ServerInit (its size, so noVNC
+ * maps pointer coordinates), and nothing else ever: no pixels (the picture is the stream), no
+ * clipboard, no bell. Its messages go through the filter (filter.ts: only keys and pointer pass)
+ * and the key guard (keys.ts: no chords that leave the kiosk). When the session ends (control
+ * moved, tab closed) held keys and buttons are released so nothing stays pressed in the room.
+ *
+ * Every buffer is bounded: the handshake reads at most 12 bytes at a time, the filter one header,
+ * x11vnc's bytes after ServerInit are counted and dropped. Backpressure both ways: the browser's
+ * socket is paused while x11vnc's write buffer is above HIGH_WATER, x11vnc's while the browser's
+ * bufferedAmount is.
  */
 import type { Socket } from 'node:net';
 import { RFB_VERSION, SECURITY_NONE, keyEvent, pointerEvent } from './rfb.js';
+import { CLOSE, DEFAULT_FILTER, RfbClientFilter, type Dropped, type FilterOptions } from './filter.js';
+import { KeyGuard } from './keys.js';
 
 /** What the session needs from the browser side's socket. */
 export interface BrowserSide {
   send(data: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Bytes queued towards the browser. */
+  bufferedAmount(): number;
+  /** Stop / start reading from the browser. */
+  pause(): void;
+  resume(): void;
 }
 
-type Phase = 'version' | 'security' | 'running' | 'closed';
-
-/** Byte length of a client-to-server message starting at buf[0], or null while incomplete; -1 unknown. */
-export function clientMessageLength(buf: Buffer): number | null {
-  if (buf.length < 1) return null;
-  const need = (n: number) => (buf.length >= n ? n : null);
-  switch (buf[0]) {
-    case 0: // SetPixelFormat
-      return need(20);
-    case 2: {
-      // SetEncodings
-      if (buf.length < 4) return null;
-      return need(4 + 4 * buf.readUInt16BE(2));
-    }
-    case 3: // FramebufferUpdateRequest
-      return need(10);
-    case 4: // KeyEvent
-      return need(8);
-    case 5: // PointerEvent
-      return need(6);
-    case 6: {
-      // ClientCutText
-      if (buf.length < 8) return null;
-      return need(8 + buf.readUInt32BE(4));
-    }
-    default:
-      return -1;
-  }
+export interface SessionSummary {
+  code: number;
+  reason: string;
+  keys: number;
+  pointer: number;
+  blockedKeys: number;
+  dropped: Record<Dropped, number>;
+  /** Bytes x11vnc sent after ServerInit (dropped); stays 0 while nothing asks it for pixels. */
+  upstreamBytes: number;
 }
+
+export interface SessionHooks {
+  /** Input that reached the room (a key, or the pointer moving or clicking): the holder is active. */
+  onInput(): void;
+  onEnd(summary: SessionSummary): void;
+}
+
+export interface SessionOptions {
+  filter: FilterOptions;
+  /** The browser must finish its handshake within this. */
+  handshakeMs: number;
+}
+
+export const HIGH_WATER = 256 * 1024;
+/** Past this much queued towards x11vnc despite the pause, the session ends. */
+const HARD_LIMIT = 4 * 1024 * 1024;
+
+type Phase = 'version' | 'security' | 'init' | 'running' | 'closed';
 
 export class VncSession {
   private phase: Phase = 'version';
-  private pending = Buffer.alloc(0);
-  /** Client messages after ClientInit, re-framed to follow held keys and buttons. */
-  private stream = Buffer.alloc(0);
-  private clientInitSeen = false;
-  /** Bytes x11vnc sent before the browser finished its handshake (ServerInit comes after). */
-  private upstreamEarly = Buffer.alloc(0);
-  private readonly heldKeys = new Set<number>();
+  private head = Buffer.alloc(0);
+  private readonly filter: RfbClientFilter;
+  private readonly keys = new KeyGuard();
   private buttonMask = 0;
-  private lastPointer = { x: 0, y: 0 };
+  private pointer = { x: -1, y: -1 };
+  private pausedBrowser = false;
+  private upstreamPoll: NodeJS.Timeout | null = null;
+  private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
 
   constructor(
     private readonly browser: BrowserSide,
     private readonly upstream: Socket,
-    upstreamRest: Buffer,
-    private readonly onEnd: () => void,
+    /** The ServerInit message to hand the browser (rfb.ts serverInitMessage). */
+    private readonly serverInit: Buffer,
+    private readonly hooks: SessionHooks,
+    opts: SessionOptions = { filter: DEFAULT_FILTER, handshakeMs: 10_000 },
   ) {
-    // Server side of the browser's handshake: our version first.
-    browser.send(Buffer.from(RFB_VERSION, 'latin1'));
-    upstream.on('data', (chunk: Buffer) => {
-      if (this.phase === 'running') this.browser.send(chunk);
-      else this.upstreamEarly = Buffer.concat([this.upstreamEarly, chunk]);
-    });
-    upstream.on('close', () => this.end(1011, 'the room input service went away'));
-    upstream.on('error', () => this.end(1011, 'the room input service failed'));
-    if (upstreamRest.length > 0) this.upstreamEarly = Buffer.from(upstreamRest);
+    this.filter = new RfbClientFilter(opts.filter);
+    this.handshakeTimer = setTimeout(() => this.end(CLOSE.timeout, 'the VNC handshake did not finish in time'), opts.handshakeMs);
+    this.handshakeTimer.unref();
+    upstream.on('data', (chunk: Buffer) => (this.stats.upstreamBytes += chunk.length));
+    upstream.on('drain', () => this.resumeBrowser());
+    upstream.on('close', () => this.end(CLOSE.upstream, 'the room input service went away'));
+    upstream.on('error', () => this.end(CLOSE.upstream, 'the room input service failed'));
+    this.toBrowser(Buffer.from(RFB_VERSION, 'latin1'));
+  }
+
+  get closed(): boolean {
+    return this.phase === 'closed';
   }
 
   /** Bytes from the browser. */
   fromBrowser(data: Buffer): void {
-    if (this.phase === 'closed') return;
-    this.pending = Buffer.concat([this.pending, data]);
-    if (this.phase === 'version') {
-      if (this.pending.length < 12) return;
-      const version = this.pending.subarray(0, 12).toString('latin1');
-      this.pending = this.pending.subarray(12);
-      if (!/^RFB 003\.00[3-8]\n$/.test(version)) return this.end(1002, 'not an RFB client');
-      if (version !== RFB_VERSION) return this.end(1002, 'RFB 3.8 is required');
-      this.browser.send(Buffer.from([1, SECURITY_NONE])); // one type: None (the gateway authenticated already)
-      this.phase = 'security';
+    let at = 0;
+    while (this.phase !== 'running' && this.phase !== 'closed' && at < data.length) {
+      const need = this.phase === 'version' ? 12 : 1;
+      const n = Math.min(need - this.head.length, data.length - at);
+      this.head = Buffer.concat([this.head, data.subarray(at, at + n)]);
+      at += n;
+      if (this.head.length < need) return;
+      const got = this.head;
+      this.head = Buffer.alloc(0);
+      this.handshake(got);
     }
-    if (this.phase === 'security') {
-      if (this.pending.length < 1) return;
-      const choice = this.pending[0];
-      this.pending = this.pending.subarray(1);
-      if (choice !== SECURITY_NONE) return this.end(1002, 'unsupported security type');
-      this.browser.send(Buffer.from([0, 0, 0, 0])); // SecurityResult: OK
-      this.phase = 'running';
-      if (this.upstreamEarly.length > 0) this.browser.send(this.upstreamEarly);
-      this.upstreamEarly = Buffer.alloc(0);
-    }
-    if (this.phase === 'running' && this.pending.length > 0) {
-      const bytes = this.pending;
-      this.pending = Buffer.alloc(0);
-      if (!this.follow(bytes)) return this.end(1002, 'unsupported RFB message');
-      this.upstream.write(bytes);
-    }
+    if (this.phase === 'running' && at < data.length) this.messages(at === 0 ? data : data.subarray(at));
   }
 
   /** Ends the session: releases held input in the room, closes both sides. Idempotent. */
-  end(code = 1000, reason = 'closed'): void {
+  end(code: number = 1000, reason = 'closed'): void {
     if (this.phase === 'closed') return;
-    const wasRunning = this.phase === 'running' && this.clientInitSeen;
     this.phase = 'closed';
-    if (wasRunning && !this.upstream.destroyed) {
-      const release: Buffer[] = [...this.heldKeys].map((keysym) => keyEvent(keysym, false));
-      if (this.buttonMask !== 0) release.push(pointerEvent(this.lastPointer.x, this.lastPointer.y, 0));
+    clearTimeout(this.handshakeTimer);
+    if (this.upstreamPoll) clearInterval(this.upstreamPoll);
+    if (!this.upstream.destroyed) {
+      const release = this.keys.held.map((keysym) => keyEvent(keysym, false));
+      if (this.buttonMask !== 0) release.push(pointerEvent(Math.max(0, this.pointer.x), Math.max(0, this.pointer.y), 0));
       if (release.length > 0) this.upstream.write(Buffer.concat(release));
     }
-    this.heldKeys.clear();
+    this.keys.reset();
     this.buttonMask = 0;
     this.upstream.end();
+    // x11vnc normally closes at once; do not wait on a stuck one.
+    setTimeout(() => this.upstream.destroy(), 2000).unref();
     try {
       this.browser.close(code, reason);
     } catch {
       // already closed
     }
-    this.onEnd();
+    this.hooks.onEnd({ code, reason, ...this.stats, dropped: { ...this.stats.dropped } });
   }
 
   get held(): { keys: number[]; buttonMask: number } {
-    return { keys: [...this.heldKeys], buttonMask: this.buttonMask };
+    return { keys: this.keys.held, buttonMask: this.buttonMask };
   }
 
-  /** Follows the client message stream; false when a message cannot be framed. */
-  private follow(bytes: Buffer): boolean {
-    this.stream = Buffer.concat([this.stream, bytes]);
-    if (!this.clientInitSeen) {
-      if (this.stream.length < 1) return true;
-      this.clientInitSeen = true; // ClientInit: one byte (shared flag)
-      this.stream = this.stream.subarray(1);
+  private handshake(bytes: Buffer): void {
+    if (this.phase === 'version') {
+      const version = bytes.toString('latin1');
+      if (!/^RFB 003\.00[3-8]\n$/.test(version)) return this.end(CLOSE.protocol, 'not an RFB client');
+      if (version !== RFB_VERSION) return this.end(CLOSE.protocol, 'RFB 3.8 is required');
+      this.toBrowser(Buffer.from([1, SECURITY_NONE])); // one type: None (the gateway authenticated already)
+      this.phase = 'security';
+    } else if (this.phase === 'security') {
+      if (bytes[0] !== SECURITY_NONE) return this.end(CLOSE.protocol, 'unsupported security type');
+      this.toBrowser(Buffer.from([0, 0, 0, 0])); // SecurityResult: OK
+      this.phase = 'init';
+    } else if (this.phase === 'init') {
+      // ClientInit's shared flag: x11vnc got ours (shared) when the gateway connected.
+      this.toBrowser(this.serverInit);
+      clearTimeout(this.handshakeTimer);
+      this.phase = 'running';
     }
-    for (;;) {
-      const length = clientMessageLength(this.stream);
-      if (length === null) return true;
-      if (length < 0) return false;
-      const msg = this.stream.subarray(0, length);
-      if (msg[0] === 4) {
-        const keysym = msg.readUInt32BE(4);
-        if (msg[1]) this.heldKeys.add(keysym);
-        else this.heldKeys.delete(keysym);
-      } else if (msg[0] === 5) {
-        this.buttonMask = msg[1]!;
-        this.lastPointer = { x: msg.readUInt16BE(2), y: msg.readUInt16BE(4) };
+  }
+
+  private messages(data: Buffer): void {
+    const { events, error } = this.filter.push(data);
+    const out: Buffer[] = [];
+    let active = false;
+    for (const ev of events) {
+      if (ev.kind === 'key') {
+        if (!this.keys.allow(ev.keysym, ev.down)) {
+          if (ev.down) this.stats.blockedKeys++;
+          continue;
+        }
+        this.stats.keys++;
+        active = true;
+        out.push(ev.bytes);
+      } else if (ev.kind === 'pointer') {
+        // A pointer event that neither moves nor clicks is not the holder doing anything.
+        if (ev.x !== this.pointer.x || ev.y !== this.pointer.y || ev.buttonMask !== this.buttonMask) active = true;
+        this.buttonMask = ev.buttonMask;
+        this.pointer = { x: ev.x, y: ev.y };
+        this.stats.pointer++;
+        out.push(ev.bytes);
+      } else if (ev.kind === 'cut-text') {
+        out.push(ev.bytes); // only with the room's clipboard on (filter option)
+      } else {
+        this.stats.dropped[ev.what]++;
       }
-      this.stream = this.stream.subarray(length);
     }
+    if (out.length > 0) this.toUpstream(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (active) this.hooks.onInput();
+    if (error) this.end(error.code, error.reason);
+  }
+
+  private toUpstream(bytes: Buffer): void {
+    if (this.upstream.destroyed) return;
+    this.upstream.write(bytes);
+    if (this.upstream.writableLength > HARD_LIMIT) return this.end(CLOSE.upstream, 'the room input service is not keeping up');
+    if (this.upstream.writableLength > HIGH_WATER && !this.pausedBrowser) {
+      this.pausedBrowser = true;
+      this.browser.pause();
+    }
+  }
+
+  private resumeBrowser(): void {
+    if (!this.pausedBrowser || this.phase === 'closed') return;
+    this.pausedBrowser = false;
+    this.browser.resume();
+  }
+
+  private toBrowser(bytes: Buffer): void {
+    this.browser.send(bytes);
+    if (this.browser.bufferedAmount() <= HIGH_WATER || this.upstreamPoll) return;
+    // The browser is not reading: stop reading x11vnc until it catches up (ws has no drain event).
+    this.upstream.pause();
+    this.upstreamPoll = setInterval(() => {
+      if (this.browser.bufferedAmount() > HIGH_WATER / 2) return;
+      clearInterval(this.upstreamPoll!);
+      this.upstreamPoll = null;
+      this.upstream.resume();
+    }, 50);
+    this.upstreamPoll.unref();
   }
 }

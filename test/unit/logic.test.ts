@@ -134,13 +134,13 @@ describe('VNC tokens', () => {
   it('expire and are bound to their room', () => {
     let now = 0;
     const tokens = new VncTokens(() => now);
-    const a = tokens.issue({ roomId: 'r1', participantId: 'p', isAdmin: false });
+    const a = tokens.issue({ roomId: 'r1', participantId: 'p', isAdmin: false })!;
     expect(tokens.consume(a.token, 'r2')).toBeNull();
     expect(tokens.consume(a.token, 'r1')).toBeNull(); // the wrong-room try used it up
-    const b = tokens.issue({ roomId: 'r1', participantId: 'p', isAdmin: false });
+    const b = tokens.issue({ roomId: 'r1', participantId: 'p', isAdmin: false })!;
     now += 30_000;
     expect(tokens.consume(b.token, 'r1')).toBeNull();
-    const c = tokens.issue({ roomId: 'r1', participantId: 'p', isAdmin: false });
+    const c = tokens.issue({ roomId: 'r1', participantId: 'p', isAdmin: false })!;
     tokens.revokeRoom('r1');
     expect(tokens.consume(c.token, 'r1')).toBeNull();
   });

@@ -33,7 +33,7 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     })
     .get('/:id/configuration', validate('param', roomIdParam), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
-      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c)));
+      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room)));
     })
     .post('/:id/vnc-token', validate('param', roomIdParam), validate('json', vncTokenSchema), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
@@ -42,7 +42,7 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
       if (!ctx.presence.verify(room.id, participantId, participantKey)) throw new AppError(401, 'unknown_participant', 'participantKey: does not match a participant of this room', 'participantKey');
       const who = { participantId, isAdmin: isAdmin(ctx, c) };
       if (!ctx.control.mayDrive(room.id, who)) throw forbidden('someone else is in control of this room');
-      const { token, expiresAt } = ctx.vncTokens.issue({ roomId: room.id, ...who });
+      const { token, expiresAt } = ctx.vnc.issueToken({ roomId: room.id, ...who });
       return c.json({ token, expiresAt: expiresAt.toISOString(), vncUrl: vncUrl(publicBaseUrl(ctx, c), room.id) });
     });
 }
