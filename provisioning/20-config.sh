@@ -19,8 +19,9 @@ done
 [ "$http_port" != "$https_port" ] || die "STREAMBOX_HTTP_PORT and STREAMBOX_HTTPS_PORT are both $http_port"
 
 install -d -m 0755 -o root -g root "$STREAMBOX_ETC"
-# Per-room ID.env and ID.vncpass (secret), written by the admin service (root).
-install -d -m 0700 -o root -g root "$STREAMBOX_ETC/rooms"
+# Per-room ID.env and ID.vncpass (secret), written by the admin service (user streambox, made
+# in step 15; systemd reads them as root).
+install -d -m 0770 -o root -g streambox "$STREAMBOX_ETC/rooms"
 
 defaults="STREAMBOX_ADMIN_LISTEN=127.0.0.1:8080
 STREAMBOX_DATA_DIR=/var/lib/streambox

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Step 50: the admin service: copy the built app from STREAMBOX_APP_DIR to /opt/streambox
-# (skipped when unset) and enable streambox-admin.service.
+# (skipped when unset), its start helper and polkit rule, and enable streambox-admin.service
+# (which runs as the user streambox from step 15).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -25,6 +26,17 @@ else
     mv "$dest.new" "$dest"
     rm -rf "$dest.old"
     log "installed the admin service from $app to $dest"
+fi
+
+# Runs as root before every start (ExecStartPre=+): the service's directories, and the state
+# an older, root-run service left behind.
+if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/admin/admin-prepare" /usr/local/lib/streambox/admin-prepare 0755)" ]; then
+    log "installed /usr/local/lib/streambox/admin-prepare"
+fi
+# What the service (user streambox) may ask systemd for: the rooms' units, nothing else.
+rules=/etc/polkit-1/rules.d/50-streambox-admin.rules
+if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/admin/streambox-admin.rules" "$rules" 0644)" ]; then
+    log "installed $rules"
 fi
 
 systemctl enable streambox-admin.service

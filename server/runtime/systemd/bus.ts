@@ -19,6 +19,12 @@
  *   connection's 'end'/'close'. Calls in flight on a dead connection never settle, so every call
  *   here has a timeout.
  * - Properties arrive as Variants ({ signature, value }); 't' (uint64) values are BigInt.
+ * - Match rules filter only broadcast signals: any client may send a *unicast* signal to our
+ *   unique name with any interface and member, and the bus delivers it (a fake JobRemoved would
+ *   settle a job we wait for). So a signal counts only when its sender is systemd's unique name
+ *   (GetNameOwner, which the bus daemon, not the sender, vouches for). A new owner of the name
+ *   (systemd re-executed, or the bus restarted it) closes the connection: the runtime reconnects,
+ *   subscribes again and re-reads everything.
  */
 import dbus from 'dbus-next';
 import { EventEmitter } from 'node:events';
@@ -68,6 +74,10 @@ export interface PropertiesChanged {
 /** Events: 'jobRemoved' (JobRemoved), 'propertiesChanged' (PropertiesChanged), 'reloaded' (), 'closed' (Error?). */
 export class SystemdBus extends EventEmitter {
   private closed = false;
+  /** systemd's unique bus name (":1.2"): the only sender whose signals we believe. */
+  private systemdOwner: string | null = null;
+  /** Signals dropped because someone other than systemd sent them (for tests and diagnostics). */
+  rejectedSignals = 0;
   /** JobRemoved results that arrived before anyone waited for them (see the header). */
   private readonly recentJobs = new Map<string, { result: string; at: number }>();
   private readonly jobWaiters = new Map<string, { resolve: (result: string) => void; reject: (err: Error) => void }>();
@@ -103,8 +113,12 @@ export class SystemdBus extends EventEmitter {
       this.callTimeoutMs,
       'D-Bus connection',
     );
-    await this.callDbus('AddMatch', `type='signal',sender='${SYSTEMD_NAME}',interface='${I_MANAGER}'`);
-    await this.callDbus('AddMatch', `type='signal',sender='${SYSTEMD_NAME}',interface='${I_PROPS}',member='PropertiesChanged'`);
+    // The owner watch first, so no change of owner falls between it and GetNameOwner.
+    await this.callDbus('AddMatch', 's', [`type='signal',sender='${DBUS_NAME}',interface='${DBUS_NAME}',member='NameOwnerChanged',arg0='${SYSTEMD_NAME}'`]);
+    const [owner] = (await this.callDbus('GetNameOwner', 's', [SYSTEMD_NAME])) as [string];
+    this.systemdOwner = owner;
+    await this.callDbus('AddMatch', 's', [`type='signal',sender='${SYSTEMD_NAME}',interface='${I_MANAGER}'`]);
+    await this.callDbus('AddMatch', 's', [`type='signal',sender='${SYSTEMD_NAME}',interface='${I_PROPS}',member='PropertiesChanged'`]);
     await this.call(MANAGER_PATH, I_MANAGER, 'Subscribe');
   }
 
@@ -131,7 +145,19 @@ export class SystemdBus extends EventEmitter {
 
   private onMessage(msg: dbus.Message): void {
     if (msg.type !== dbus.MessageType.SIGNAL) return;
-    if (msg.interface === I_MANAGER && msg.member === 'JobRemoved') {
+    // The bus daemon itself sends as "org.freedesktop.DBus"; no client can take that name.
+    if (msg.sender === DBUS_NAME && msg.interface === DBUS_NAME && msg.member === 'NameOwnerChanged') {
+      const [name, , newOwner] = msg.body as [string, string, string];
+      if (name === SYSTEMD_NAME && this.systemdOwner !== null && newOwner !== this.systemdOwner) {
+        this.markClosed(new Error(`systemd's bus name moved from ${this.systemdOwner} to ${newOwner || 'nobody'}`));
+      }
+      return;
+    }
+    if (this.systemdOwner === null || msg.sender !== this.systemdOwner) {
+      this.rejectedSignals++;
+      return;
+    }
+    if (msg.interface === I_MANAGER && msg.member === 'JobRemoved' && msg.path === MANAGER_PATH) {
       const [, jobPath, unit, result] = msg.body as [number, string, string, string];
       const waiter = this.jobWaiters.get(jobPath);
       if (waiter) {
@@ -141,7 +167,7 @@ export class SystemdBus extends EventEmitter {
         this.rememberJob(jobPath, result);
       }
       this.emit('jobRemoved', { jobPath, unit, result } satisfies JobRemoved);
-    } else if (msg.interface === I_MANAGER && msg.member === 'Reloading') {
+    } else if (msg.interface === I_MANAGER && msg.member === 'Reloading' && msg.path === MANAGER_PATH) {
       const [starting] = msg.body as [boolean];
       if (!starting) this.emit('reloaded');
     } else if (msg.interface === I_PROPS && msg.member === 'PropertiesChanged') {
@@ -165,8 +191,8 @@ export class SystemdBus extends EventEmitter {
     return this.send(SYSTEMD_NAME, path, iface, member, signature, body);
   }
 
-  private async callDbus(member: string, rule: string): Promise<void> {
-    await this.send(DBUS_NAME, DBUS_PATH, DBUS_NAME, member, 's', [rule]);
+  private async callDbus(member: string, signature: string, body: unknown[]): Promise<unknown[]> {
+    return this.send(DBUS_NAME, DBUS_PATH, DBUS_NAME, member, signature, body);
   }
 
   private async send(destination: string, path: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> {
