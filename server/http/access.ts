@@ -4,7 +4,6 @@ import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppContext } from './context.js';
 import { AppError, invalidArgument, unauthenticated } from '../errors.js';
-import { hmac, safeEqual } from '../auth/secrets.js';
 import type { RoomRecord } from '../rooms/types.js';
 import { readTlsStatus, type TlsStatus } from '../tls/status.js';
 import { isEdgeSocket } from './edgeServer.js';
@@ -57,19 +56,20 @@ export function requireAdmin(ctx: AppContext): MiddlewareHandler {
   };
 }
 
-/** The room cookie proves the password was given; it dies when the room's password changes. */
-function roomAccessValue(ctx: AppContext, room: RoomRecord): string {
-  return hmac(ctx.cookieSecret, `${room.id}:${room.passwordHash ?? ''}`);
+/** Gives this client a grant of its own for the room (a Join with the right password). */
+export function grantRoomAccess(ctx: AppContext, c: Context, room: RoomRecord): void {
+  const { token, expiresAt } = ctx.grants.issue(room.id);
+  setCookie(c, roomCookie(room.id), token, cookieOptions(c, Math.floor((expiresAt.getTime() - Date.now()) / 1000)));
 }
 
-export function grantRoomAccess(ctx: AppContext, c: Context, room: RoomRecord): void {
-  setCookie(c, roomCookie(room.id), roomAccessValue(ctx, room), { ...cookieOptions(c, 7 * 24 * 3600), path: `/` });
+/** The ID of the grant this request's room cookie holds (null: none, expired or revoked). */
+export function roomGrant(ctx: AppContext, c: Context, room: RoomRecord): string | null {
+  return ctx.grants.check(room.id, getCookie(c, roomCookie(room.id)));
 }
 
 export function hasRoomAccess(ctx: AppContext, c: Context, room: RoomRecord): boolean {
   if (!room.passwordHash || isAdmin(ctx, c)) return true;
-  const value = getCookie(c, roomCookie(room.id));
-  return value !== undefined && safeEqual(value, roomAccessValue(ctx, room));
+  return roomGrant(ctx, c, room) !== null;
 }
 
 /** The client's address: nginx's X-Real-IP on the edge socket, else the TCP peer. */

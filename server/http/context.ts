@@ -10,6 +10,7 @@ import type { VncGateway } from '../vnc/gateway.js';
 import type { ControlArbiter } from '../control/arbiter.js';
 import type { PresenceHub } from '../presence/hub.js';
 import type { MediaHub } from '../media/hub.js';
+import type { RoomGrants } from '../auth/roomGrants.js';
 
 export interface AppContext {
   config: Config;
@@ -27,7 +28,9 @@ export interface AppContext {
   vnc: VncGateway;
   /** The fast live view: encoder ingest and viewer WebSockets. */
   media: MediaHub;
-  /** Key for the room-access cookies; generated on first start and kept in the store. */
+  /** Per-Join access to password rooms (revocable). */
+  grants: RoomGrants;
+  /** Secret for keyed hashes (the media ingest keys); generated on first start and kept in the store. */
   cookieSecret: string;
   /** Answers true when the store can be read. */
   storeHealthy: () => boolean;

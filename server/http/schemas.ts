@@ -2,12 +2,13 @@
 import { z } from 'zod';
 import { ROOM_ID_PATTERN } from '../rooms/ids.js';
 import type { RoomConfig } from '../rooms/types.js';
+import { CLEAN_TEXT_MESSAGE, isCleanText } from './text.js';
 import { ALLOWLIST_LIMITS, allows, formatPattern, parsePattern } from '../rooms/urlAllowlist.js';
 
 export const LIMITS = {
   nameMax: 80,
   urlMax: 2048,
-  passwordMin: 4,
+  passwordMin: 8,
   passwordMax: 128,
   width: { min: 320, max: 3840 },
   height: { min: 240, max: 2160 },
@@ -22,7 +23,15 @@ const httpUrl = z
   .max(LIMITS.urlMax, { error: `must be at most ${LIMITS.urlMax} characters` })
   .refine((value) => URL.canParse(value), { error: 'must be an absolute URL' })
   .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), { error: 'must use http or https' })
-  .transform((value) => new URL(value).href);
+  .transform((value) => new URL(value).href)
+  // Normalising percent-encodes non-ASCII (one "é" becomes six characters): check what is stored.
+  .refine((href) => href.length <= LIMITS.urlMax, { error: `must be at most ${LIMITS.urlMax} characters once normalised (non-ASCII characters count as their percent-encoding)` });
+
+/** A room's password: at least passwordMin characters (it guards what everyone in the room sees). */
+export const roomPassword = z
+  .string({ error: 'must be a string' })
+  .min(LIMITS.passwordMin, { error: `must be at least ${LIMITS.passwordMin} characters` })
+  .max(LIMITS.passwordMax, { error: `must be at most ${LIMITS.passwordMax} characters` });
 
 /** A room's URL allowlist (see rooms/urlAllowlist.ts): normalised patterns, or null for none. */
 const urlAllowlist = z
@@ -58,7 +67,8 @@ export const createRoomSchema = z.strictObject(
       .string({ error: 'must be a string' })
       .trim()
       .min(1, { error: 'is required' })
-      .max(LIMITS.nameMax, { error: `must be at most ${LIMITS.nameMax} characters` }),
+      .max(LIMITS.nameMax, { error: `must be at most ${LIMITS.nameMax} characters` })
+      .refine(isCleanText, { error: CLEAN_TEXT_MESSAGE }),
     startUrl: httpUrl,
     width: evenInt('width').default(1920),
     height: evenInt('height').default(1080),
@@ -74,12 +84,7 @@ export const createRoomSchema = z.strictObject(
       .min(LIMITS.bitrateKbps.min, { error: `must be at least ${LIMITS.bitrateKbps.min}` })
       .max(LIMITS.bitrateKbps.max, { error: `must be at most ${LIMITS.bitrateKbps.max}` })
       .optional(),
-    password: z
-      .string({ error: 'must be a string' })
-      .min(LIMITS.passwordMin, { error: `must be at least ${LIMITS.passwordMin} characters` })
-      .max(LIMITS.passwordMax, { error: `must be at most ${LIMITS.passwordMax} characters` })
-      .nullable()
-      .optional(),
+    password: roomPassword.nullable().optional(),
     urlAllowlist,
   },
   { error: 'must be a JSON object' },
@@ -121,6 +126,15 @@ export const changePasswordSchema = z.strictObject(
   },
   { error: 'must be a JSON object' },
 );
+
+/** PUT /api/rooms/:id/password: a new password, or null to open the room. */
+export const roomPasswordSchema = z.strictObject({ password: roomPassword.nullable() }, { error: 'must be a JSON object' });
+
+/** A participant as the room channel names it (welcome's you.id). */
+export const participantParam = z.object({
+  id: z.string().regex(ROOM_ID_PATTERN, { error: 'is not a room ID (24 characters, a-z and 2-7)' }),
+  participantId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'is not a participant ID' }),
+});
 
 export const joinSchema = z.strictObject({ password: z.string({ error: 'must be a string' }).max(LIMITS.passwordMax).nullable().optional() }, { error: 'must be a JSON object' });
 

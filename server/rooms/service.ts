@@ -136,6 +136,17 @@ export class RoomsService {
     return password !== null && verifySecret(password, room.passwordHash);
   }
 
+  /** Sets, changes or (null) removes a room's password. Revoking its grants is the caller's part. */
+  async setPassword(id: string, password: string | null): Promise<RoomRecord> {
+    const hash = password ? await hashSecret(password) : null;
+    return this.exclusive(id, async () => {
+      this.get(id); // 404
+      this.deps.store.setPasswordHash(id, hash, this.now());
+      this.deps.log.info(hash ? 'room password set' : 'room password removed', { room: id });
+      return this.get(id);
+    });
+  }
+
   /**
    * Runs reconcile soon; requests that arrive while one runs coalesce into one more run.
    * Resolves when the run that covers this request is finished.

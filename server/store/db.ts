@@ -33,6 +33,17 @@ const MIGRATIONS: string[] = [
     expires_at TEXT NOT NULL
   );
   `,
+  // 2: room access grants, one per Join of a password room: revoked one by one (a kick) or all
+  // at once (the room's password changed). The cookie holds the token; only its sha256 is kept.
+  `
+  CREATE TABLE room_grants (
+    token_hash TEXT PRIMARY KEY,
+    room_id    TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE INDEX room_grants_by_room ON room_grants (room_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -78,6 +78,11 @@ export class RoomStore {
     this.db.prepare('UPDATE rooms SET last_error = ?, updated_at = ? WHERE id = ?').run(failure ? JSON.stringify(failure) : null, now, id);
   }
 
+  /** A new password (scrypt hash), or none (null: the room is open). */
+  setPasswordHash(id: string, passwordHash: string | null, now: string): void {
+    this.db.prepare('UPDATE rooms SET password_hash = ?, updated_at = ? WHERE id = ?').run(passwordHash, now, id);
+  }
+
   delete(id: string): void {
     this.db.prepare('DELETE FROM rooms WHERE id = ?').run(id);
   }
