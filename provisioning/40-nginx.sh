@@ -16,8 +16,14 @@ rtmp_port=$(env_file_get STREAMBOX_RTMP_PORT); rtmp_port=${rtmp_port:-1935}
 admin_listen=$(env_file_get STREAMBOX_ADMIN_LISTEN); admin_listen=${admin_listen:-127.0.0.1:8080}
 hls_prefix=$(env_file_get STREAMBOX_HLS_PATH_PREFIX); hls_prefix=${hls_prefix:-/hls}
 hls_prefix=/${hls_prefix#/}; hls_prefix=${hls_prefix%/}
+# Sized for what README promises with room to spare: per room 30 fast-path participants (page,
+# room channel and fast path: 2 proxied connections each, so 4 nginx connections) and a few
+# hundred HLS viewers, a few rooms at once, plus RTMP players. One client address may hold
+# STREAMBOX_NGINX_PER_CLIENT (default 100) of them.
+worker_connections=$(env_file_get STREAMBOX_NGINX_WORKER_CONNECTIONS); worker_connections=${worker_connections:-4096}
+per_client=$(env_file_get STREAMBOX_NGINX_PER_CLIENT); per_client=${per_client:-100}
 
-for p in "$http_port" "$https_port" "$rtmp_port"; do
+for p in "$http_port" "$https_port" "$rtmp_port" "$worker_connections" "$per_client"; do
     case $p in ''|*[!0-9]*) die "bad port number '$p'" ;; esac
 done
 [ "$http_port" != "$https_port" ] || die "STREAMBOX_HTTP_PORT and STREAMBOX_HTTPS_PORT are both $http_port"
@@ -41,15 +47,21 @@ render() {
         -e "s|@ADMIN_LISTEN@|$admin_listen|g" \
         -e "s|@HLS_PREFIX@|$hls_prefix|g" \
         -e "s|@HLS_DIR@|$STREAMBOX_HLS_DIR|g" \
+        -e "s|@WORKER_CONNECTIONS@|$worker_connections|g" \
+        -e "s|@WORKER_RLIMIT_NOFILE@|$((worker_connections * 2 + 1024))|g" \
+        -e "s|@PER_CLIENT_CONNECTIONS@|$per_client|g" \
         "$STREAMBOX_SOURCE_DIR/provisioning/nginx/$1" >"$tmpdir/$1"
 }
 render streambox-rtmp.conf.in
 render streambox-http.conf.in
+render streambox-audience.conf.in
 for f in "$STREAMBOX_SOURCE_DIR"/provisioning/nginx/snippets/*.conf.in; do render "snippets/${f##*/}"; done
 
 changed=
 [ -z "$(install_file "$tmpdir/streambox-rtmp.conf.in" /etc/nginx/streambox-rtmp.conf 0644)" ] || changed=1
 [ -z "$(install_file "$tmpdir/streambox-http.conf.in" /etc/nginx/sites-available/streambox 0644)" ] || changed=1
+# http{} context (Debian's nginx.conf includes conf.d/*.conf there): HLS access cache, limits.
+[ -z "$(install_file "$tmpdir/streambox-audience.conf.in" /etc/nginx/conf.d/streambox-audience.conf 0644)" ] || changed=1
 install -d -m 0755 /etc/nginx/streambox
 for f in "$tmpdir"/snippets/*.conf.in; do
     n=${f##*/}
@@ -90,6 +102,15 @@ fi
 if grep -q '^[[:space:]]*worker_processes[[:space:]]\+auto;' /etc/nginx/nginx.conf; then
     sed -i 's/^[[:space:]]*worker_processes[[:space:]]\+auto;.*/worker_processes 1; # streambox: nginx-rtmp needs a single worker/' /etc/nginx/nginx.conf
     log "nginx.conf: worker_processes 1"
+    changed=1
+fi
+
+# worker_connections lives in nginx.conf's events{} (a conffile, edited in place like
+# worker_processes above); Debian ships 768, which held ~380 WebSockets for the whole appliance.
+if ! grep -q "^[[:space:]]*worker_connections[[:space:]]\+$worker_connections;" /etc/nginx/nginx.conf; then
+    sed -i "s/^\([[:space:]]*\)worker_connections[[:space:]]\+[0-9]\+;.*/\1worker_connections $worker_connections; # streambox: see 40-nginx.sh/" /etc/nginx/nginx.conf
+    grep -q "^[[:space:]]*worker_connections[[:space:]]\+$worker_connections;" /etc/nginx/nginx.conf || die "nginx.conf: could not set worker_connections"
+    log "nginx.conf: worker_connections $worker_connections"
     changed=1
 fi
 

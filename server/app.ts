@@ -10,6 +10,7 @@ import { roomServiceRoutes } from './http/routes/roomService.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { webRoutes } from './http/routes/web.js';
 import { tlsRoutes } from './http/routes/tls.js';
+import { playbackRoutes } from './http/routes/playback.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { originGuard } from './http/originGuard.js';
 import { forwardedHeader } from './http/access.js';
@@ -35,6 +36,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   app.get('/api/rooms/:id/events', ...ctx.presence.handlers());
   app.get('/api/rooms/:id/media', ...ctx.media.handlers());
   app.route('/api/auth', authRoutes(ctx));
+  app.route('/api/playback', playbackRoutes(ctx));
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
   app.route('/api/rooms', dashboardRoutes(ctx));

@@ -49,7 +49,18 @@ export interface ShareBases {
   http: string | null;
 }
 
-export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config, people: RoomView['people'], share?: ShareBases): RoomView {
+/**
+ * RTMP for external players. A password room's URL carries its playback token (see
+ * media/playbackKeys.ts): the view is given only to those who may watch (GetConfiguration needs
+ * the room's access, the dashboard the admin), and nginx-rtmp's on_play refuses a play without it.
+ * HLS needs no token: its requests are same-origin and carry the room cookie.
+ */
+export function rtmpUrl(base: URL, config: Config, roomId: string, playToken: string | null): string {
+  const url = `rtmp://${base.hostname}:${config.rtmpPublicPort}/live/${roomId}`;
+  return playToken ? `${url}?token=${encodeURIComponent(playToken)}` : url;
+}
+
+export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config, people: RoomView['people'], share?: ShareBases, playToken: string | null = null): RoomView {
   const origin = base.origin;
   const page = (o: string | null) => (o === null ? null : `${o}/rooms/${room.id}`);
   const bases = share ?? { primary: origin, https: origin.startsWith('https:') ? origin : null, http: origin.startsWith('http:') ? origin : null };
@@ -60,7 +71,7 @@ export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config
     shareUrls: { https: page(bases.https), http: page(bases.http) },
     roomServiceUrl: `${origin}/api/rooms/${room.id}`,
     stream: {
-      rtmp: `rtmp://${base.hostname}:${config.rtmpPublicPort}/live/${room.id}`,
+      rtmp: rtmpUrl(base, config, room.id, playToken),
       // In order of preference; the page falls back along this list on its own.
       web: [
         { kind: 'fast', url: mediaUrl(base, room.id), mimeType: 'application/x-streambox-frames' },

@@ -23,6 +23,8 @@ export const MAX_TAG_BYTES = 16 * 1024 * 1024;
 const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 export interface FlvTarget {
+  /** The stream's onMetaData, which ffmpeg writes before any audio or video tag. */
+  metadata?(meta: FlvMetadata): void;
   setTrack(track: TrackInfo): void;
   publish(sample: Sample): void;
 }
@@ -31,14 +33,21 @@ function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
 }
 
-/** Width and height from ffmpeg's onMetaData (AMF0 ECMA array of numbers, strings, booleans). */
-function metadataSize(data: Buffer): { width: number; height: number } {
-  const size = { width: 0, height: 0 };
+/** What the fast path reads from ffmpeg's onMetaData (an AMF0 ECMA array of numbers, strings, booleans). */
+export interface FlvMetadata {
+  width: number;
+  height: number;
+  /** `-metadata streambox_key=...`: the room's ingest key (never in ffmpeg's argv: see ffmpeg@.service). */
+  streamboxKey: string | null;
+}
+
+function readMetadata(data: Buffer): FlvMetadata {
+  const meta: FlvMetadata = { width: 0, height: 0, streamboxKey: null };
   // "onMetaData" (type 2 string), then type 8 ECMA array: u32 count, then key/value pairs.
   let at = 0;
-  if (data.readUInt8(at) !== 2) return size;
+  if (data.readUInt8(at) !== 2) return meta;
   at += 3 + data.readUInt16BE(at + 1);
-  if (data.readUInt8(at) !== 8) return size;
+  if (data.readUInt8(at) !== 8) return meta;
   at += 5;
   while (at + 3 <= data.length) {
     const keyLength = data.readUInt16BE(at);
@@ -49,20 +58,23 @@ function metadataSize(data: Buffer): { width: number; height: number } {
     if (type === 0) {
       const value = data.readDoubleBE(at);
       at += 8;
-      if (key === 'width') size.width = value;
-      if (key === 'height') size.height = value;
+      if (key === 'width') meta.width = value;
+      if (key === 'height') meta.height = value;
     } else if (type === 1) at += 1;
-    else if (type === 2) at += 2 + data.readUInt16BE(at);
-    else break; // a type ffmpeg does not write here: stop, what we need comes first
+    else if (type === 2) {
+      const length = data.readUInt16BE(at);
+      if (key === 'streambox_key') meta.streamboxKey = data.toString('latin1', at + 2, at + 2 + length).trim();
+      at += 2 + length;
+    } else break; // a type ffmpeg does not write here: stop, what we need comes first
   }
-  return size;
+  return meta;
 }
 
 /** Reads one FLV stream (one track) from its bytes, whatever their chunking. */
 export class FlvReader {
   private buffer: Buffer = Buffer.alloc(0);
   private headerDone = false;
-  private size = { width: 0, height: 0 };
+  private size: FlvMetadata = { width: 0, height: 0, streamboxKey: null };
 
   constructor(private readonly target: FlvTarget) {}
 
@@ -90,7 +102,8 @@ export class FlvReader {
 
   private onTag(type: number, time: number, data: Buffer): void {
     if (type === 18) {
-      this.size = metadataSize(data);
+      this.size = readMetadata(data);
+      this.target.metadata?.(this.size);
     } else if (type === 9) {
       if ((data.readUInt8(0) & 0x0f) !== 7) throw new MediaFormatError('FLV video is not H.264');
       const key = data.readUInt8(0) >> 4 === 1;

@@ -15,6 +15,7 @@ import type { RoomsService } from '../rooms/service.js';
 import { AppError } from '../errors.js';
 import { isRoomId } from '../rooms/ids.js';
 import { hmac, safeEqual } from '../auth/secrets.js';
+import { PlaybackKeys } from './playbackKeys.js';
 import { FlvReader } from './flv.js';
 import type { TrackInfo } from './tracks.js';
 import { RoomRelay, type RelayStats } from './relay.js';
@@ -30,8 +31,20 @@ export interface MediaHubDeps {
   /** Secret the ingest keys derive from. */
   secret: string;
   fastPathSeats: number;
+  /** Seats one client address may hold in a room (so one client cannot take them all). */
+  fastPathSeatsPerClient?: number;
   /** May this request watch the room? (room password cookie, admin) */
   access(c: Parameters<MiddlewareHandler>[0], roomId: string): boolean;
+  /** The client's address (behind nginx: the peer nginx saw). */
+  clientAddress?(c: Parameters<MiddlewareHandler>[0]): string;
+}
+
+/** Default seats per client address: 5 of the default 30. */
+export const DEFAULT_SEATS_PER_CLIENT = 5;
+
+interface Viewer {
+  lastPong: number;
+  client: string;
 }
 
 interface ActiveIngest {
@@ -42,20 +55,49 @@ export class MediaHub {
   private readonly relays = new Map<string, RoomRelay>();
   private readonly ingests = new Map<string, ActiveIngest>();
   /** Each room's viewer sockets, with when each last answered a ping. */
-  private readonly viewers = new Map<string, Map<WebSocket, { lastPong: number }>>();
+  private readonly viewers = new Map<string, Map<WebSocket, Viewer>>();
   private pinger: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly deps: MediaHubDeps) {}
+  /** Keys and tokens of the audience path (nginx-rtmp publish and play, see playbackKeys.ts). */
+  readonly playback: PlaybackKeys;
+
+  constructor(private readonly deps: MediaHubDeps) {
+    this.playback = new PlaybackKeys(deps.secret);
+  }
 
   /** The key a room's encoder presents; derived, so nothing extra is stored per room. */
   ingestKey(roomId: string): string {
     return hmac(this.deps.secret, `media-ingest:${roomId}`).slice(0, 32);
   }
 
-  /** Right key, and a room that still exists (a deleted room's encoder gets nowhere). */
-  checkIngestKey(roomId: string, key: string): boolean {
-    return isRoomId(roomId) && safeEqual(key, this.ingestKey(roomId)) && this.deps.rooms.exists(roomId);
+  /** A room that exists (a deleted room's encoder gets nowhere). May throw on a database error. */
+  isIngestRoom(roomId: string): boolean {
+    return isRoomId(roomId) && this.deps.rooms.exists(roomId);
+  }
+
+  checkIngestKey(roomId: string, key: string | null): boolean {
+    return key !== null && isRoomId(roomId) && safeEqual(key, this.ingestKey(roomId));
+  }
+
+  /**
+   * The encoder's secrets as files (the unit loads them with LoadCredential=, so they never sit
+   * in ffmpeg's argv): an ffmpeg preset that puts the publish key in the RTMP stream name
+   * (`fifo_options` of the tee's RTMP slave; `flvflags=no_metadata` keeps the ingest key below
+   * out of what nginx-rtmp relays to players), and the `-metadata` value carrying the ingest key.
+   */
+  encoderFiles(roomId: string): { rtmpPreset: string; ingestMetadata: string } {
+    return {
+      rtmpPreset: `fifo_options=format_opts=rtmp_playpath=${roomId}?key=${this.playback.publishKey(roomId)}\\:flvflags=no_metadata\n`,
+      ingestMetadata: `streambox_key=${this.ingestKey(roomId)}`,
+    };
+  }
+
+  /** Seats this client address holds in the room now. */
+  private seatsOf(roomId: string, client: string): number {
+    let n = 0;
+    for (const v of this.viewers.get(roomId)?.values() ?? []) if (v.client === client) n++;
+    return n;
   }
 
   private relay(roomId: string): RoomRelay {
@@ -71,17 +113,28 @@ export class MediaHub {
    */
   openIngest(roomId: string, kind: TrackInfo['kind'], abort: (reason: string) => void): { push(chunk: Buffer): void; end(): void } {
     const key = `${roomId}/${kind}`;
-    this.ingests.get(key)?.abort('replaced by a newer encoder connection');
-    const relay = this.relay(roomId);
+    const relay = () => this.relay(roomId);
+    // Nothing reaches the relay before the stream's onMetaData has shown the room's key.
+    let keyed = false;
     const parser = new FlvReader({
-      setTrack: (track) => track.kind === kind && relay.setTrack(track),
-      publish: (sample) => sample.kind === kind && relay.publish(sample),
+      metadata: (meta) => {
+        if (this.checkIngestKey(roomId, meta.streamboxKey)) {
+          if (!keyed) this.takeOver(key, me, roomId, kind);
+          keyed = true;
+        } else refuse('wrong or missing key');
+      },
+      setTrack: (track) => (keyed ? track.kind === kind && relay().setTrack(track) : refuse('no key before the first track')),
+      publish: (sample) => (keyed ? sample.kind === kind && relay().publish(sample) : refuse('no key before the first frame')),
     });
     const me: ActiveIngest = { abort };
-    this.ingests.set(key, me);
-    this.deps.log.info('media: encoder connected', { room: roomId, track: kind });
     let failed = false;
     let ended = false;
+    const refuse = (reason: string) => {
+      if (failed) return;
+      failed = true;
+      this.deps.log.warn('media: ingest refused', { room: roomId, track: kind, reason });
+      abort(reason);
+    };
     return {
       push: (chunk) => {
         if (failed) return;
@@ -101,6 +154,23 @@ export class MediaHub {
         this.forgetIfIdle(roomId);
       },
     };
+  }
+
+  /**
+   * A keyed connection replaces the track's older one: the encoder restarted before the old TCP
+   * connection noticed. Only the room's encoder has the key (a root-only credential file; the
+   * room's browser, same UID, cannot reach loopback through the kiosk's egress rules), so this is
+   * kept rather than refusing a newcomer, which would leave a restarted encoder waiting for a dead
+   * connection to time out. Logged, so a takeover is visible.
+   */
+  private takeOver(key: string, me: ActiveIngest, roomId: string, kind: string): void {
+    const old = this.ingests.get(key);
+    if (old) {
+      this.deps.log.warn('media: a newer encoder connection replaces the live one', { room: roomId, track: kind });
+      old.abort('replaced by a newer encoder connection');
+    }
+    this.ingests.set(key, me);
+    this.deps.log.info('media: encoder connected', { room: roomId, track: kind });
   }
 
   stats(roomId: string): RelayStats | null {
@@ -154,18 +224,23 @@ export class MediaHub {
 
     const upgrade = upgradeWebSocket((c) => {
       const roomId = c.req.param('id') ?? '';
+      const client = this.deps.clientAddress?.(c) ?? 'local';
+      const perClient = this.deps.fastPathSeatsPerClient ?? DEFAULT_SEATS_PER_CLIENT;
       let leave: (() => void) | null = null;
       let socket: WebSocket | null = null;
       return {
         onOpen: (_event, ws) => {
           const raw = (socket = ws.raw as WebSocket);
-          const room = this.viewers.get(roomId) ?? new Map<WebSocket, { lastPong: number }>();
-          if (room.size >= this.deps.fastPathSeats) {
+          const room = this.viewers.get(roomId) ?? new Map<WebSocket, Viewer>();
+          // Past either cap the page plays HLS instead (the same answer: 'full', 4003).
+          const mine = this.seatsOf(roomId, client);
+          if (room.size >= this.deps.fastPathSeats || mine >= perClient) {
             send(raw, { type: 'full', seats: this.deps.fastPathSeats });
-            raw.close(CLOSE_SEATS_FULL, 'every fast-path seat is taken');
+            raw.close(CLOSE_SEATS_FULL, room.size >= this.deps.fastPathSeats ? 'every fast-path seat is taken' : `this address holds ${mine} fast-path seats already`);
+            if (mine >= perClient) this.deps.log.info('media: seat refused, per-client cap', { room: roomId, client, seats: mine });
             return;
           }
-          const viewer = { lastPong: Date.now() };
+          const viewer: Viewer = { lastPong: Date.now(), client };
           this.viewers.set(roomId, room.set(raw, viewer));
           raw.on('pong', () => (viewer.lastPong = Date.now()));
           leave = this.relay(roomId).join({

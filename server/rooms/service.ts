@@ -29,6 +29,8 @@ export interface RoomsServiceDeps {
   log: Logger;
   /** Where a room's encoder pushes its fast-path stream (the media relay's ingest URL). */
   relayUrl: (roomId: string) => string;
+  /** The encoder's secrets as files (publish and ingest keys; see media/hub.ts encoderFiles). */
+  encoderFiles?: (roomId: string) => RoomSpec['encoderFiles'];
 }
 
 export type RoomChangeListener = (roomId: string | null) => void;
@@ -194,7 +196,7 @@ export class RoomsService {
 
   private async startRoom(room: RoomRecord): Promise<void> {
     try {
-      await this.deps.runtime.start(specOf(room, this.deps.relayUrl(room.id)));
+      await this.deps.runtime.start({ ...specOf(room, this.deps.relayUrl(room.id)), encoderFiles: this.deps.encoderFiles?.(room.id) });
       this.deps.store.setLastError(room.id, null, this.now());
     } catch (err) {
       const failure = this.failureOf(err);

@@ -24,8 +24,10 @@ import { HIGH_WATER_BYTES } from '../../server/media/relay.js';
 import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, TRACK_AUDIO, TRACK_VIDEO } from '../../server/media/wire.js';
 
 /** The encoder's output half, as in units/ffmpeg@.service (GOP of 15 = 0.5 s at 30 fps). */
-function encoderArgs(input: string[], relayBase: string, opts: { bitrate?: string; realtime?: boolean; seconds: number }): string[] {
+function encoderArgs(input: string[], relayBase: string, opts: { bitrate?: string; realtime?: boolean; seconds: number; key?: string }): string[] {
   const bitrate = opts.bitrate ?? '2M';
+  // The unit loads the key from a credential file (-/metadata); here argv is fine.
+  const key = opts.key === undefined ? [] : ['-metadata', `streambox_key=${opts.key}`];
   return [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
     ...(opts.realtime === false ? [] : ['-re']),
@@ -35,6 +37,7 @@ function encoderArgs(input: string[], relayBase: string, opts: { bitrate?: strin
     ...['-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-b:v', bitrate, '-maxrate', bitrate, '-bufsize', bitrate],
     ...['-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2'],
     ...['-flags', '+global_header', '-avoid_negative_ts', 'make_zero', '-flush_packets', '1', '-t', String(opts.seconds)],
+    ...key,
     ...['-f', 'tee', `[f=null]-|[f=flv:select=v]${relayBase}video|[f=flv:select=a]${relayBase}audio`],
   ];
 }
@@ -129,7 +132,8 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
     t?.close();
   });
 
-  const relayUrl = () => ingestUrl('127.0.0.1', ingestPort, roomId, t.ctx.media.ingestKey(roomId));
+  const relayUrl = () => ingestUrl('127.0.0.1', ingestPort, roomId);
+  const key = () => t.ctx.media.ingestKey(roomId);
   const mediaUrl = () => `ws://${web.host}/api/rooms/${roomId}/media`;
 
   it('parses what the encoder writes: codecs from the sequence headers, a key frame every 15 frames', async () => {
@@ -165,11 +169,18 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
     }
   });
 
-  it('refuses an encoder with the wrong key and leaves nothing behind', async () => {
-    expect(await post(`${ingestUrl('127.0.0.1', ingestPort, roomId, 'wrong')}video`)).toBe(403);
+  it('refuses an encoder with the wrong key or none, and leaves nothing behind', async () => {
+    // Real encoders, their key in the stream's onMetaData: wrong, then missing. Neither reaches the relay.
+    for (const wrong of [{ key: 'x'.repeat(32) }, {}]) {
+      const p = runEncoder(encoderArgs(TEST_PATTERN, relayUrl(), { seconds: 2, ...wrong }));
+      await new Promise((r) => p.once('exit', r));
+      expect(p.exitCode, 'the refused encoder fails').not.toBe(0);
+      expect(t.ctx.media.stats(roomId)).toBeNull();
+    }
+    expect(await post(`${relayUrl()}video`)).toBe(400); // not FLV
     expect(await post(`${relayUrl()}subtitles`)).toBe(404);
-    const gone = 'aaaaaaaaaaaaaaaaaaaaaaaa'; // a well-formed ID with its right key, but no such room
-    expect(await post(`${ingestUrl('127.0.0.1', ingestPort, gone, t.ctx.media.ingestKey(gone))}video`)).toBe(403);
+    const gone = 'aaaaaaaaaaaaaaaaaaaaaaaa'; // a well-formed ID, but no such room
+    expect(await post(`${ingestUrl('127.0.0.1', ingestPort, gone)}video`)).toBe(404);
     expect(await post(`http://127.0.0.1:${ingestPort}/elsewhere`)).toBe(404);
     expect(t.ctx.media.stats(roomId)).toBeNull();
   });
@@ -193,7 +204,7 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
   });
 
   it('relays the stream to viewers near live, from a key frame, with the decoder setup first', async () => {
-    encoder = runEncoder(encoderArgs(TEST_PATTERN, relayUrl(), { seconds: 30 }));
+    encoder = runEncoder(encoderArgs(TEST_PATTERN, relayUrl(), { seconds: 30, key: key() }));
     const a = viewer(mediaUrl());
     await until('frames for the first viewer', () => a.got.frames.length > 60);
     expect(a.got.init).toMatchObject({ video: { codec: expect.stringMatching(/^avc1\./), codedWidth: 640 }, audio: { codec: 'mp4a.40.2' } });
@@ -223,7 +234,7 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
   });
 
   it('a viewer that stops reading does not delay another; it is cut off and resumes live', async () => {
-    encoder = runEncoder(encoderArgs(NOISE, relayUrl(), { bitrate: '20M', seconds: 40 }));
+    encoder = runEncoder(encoderArgs(NOISE, relayUrl(), { bitrate: '20M', seconds: 40, key: key() }));
     const healthy = viewer(mediaUrl());
     const stalled = viewer(mediaUrl());
     await until('both viewers receive', () => healthy.got.frames.length > 30 && stalled.got.frames.length > 30);

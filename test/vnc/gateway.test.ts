@@ -1,7 +1,8 @@
 /**
  * The VNC gateway against a real x11vnc (-nofb, unix socket, password) on a real Xvfb, through the
  * real HTTP server and WebSocket upgrade. The X server's own state (pointer, buttons, keys) is read
- * back with test/support/xstate.py.
+ * back with test/support/xstate.py, selections and windows with test/vnc/xsession.py. Each thing
+ * the filter drops is first shown to have an effect when sent to x11vnc directly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -15,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { FakeRuntime } from '../support/fakeRuntime.js';
 import { joinRoom, json, makeTestApp, type Member, type TestApp } from '../support/testApp.js';
 import { RoomStore } from '../../server/store/roomStore.js';
-import { keyEvent, pointerEvent } from '../../server/vnc/rfb.js';
+import { keyEvent, openAuthenticated, pointerEvent } from '../../server/vnc/rfb.js';
+import type { Socket } from 'node:net';
 
 const execFileP = promisify(execFile);
 const DISPLAY = ':87';
@@ -25,6 +27,36 @@ async function xstate(): Promise<{ x: number; y: number; buttons: number; keycod
   const { stdout } = await execFileP('python3', [XSTATE], { env: { ...process.env, DISPLAY } });
   return JSON.parse(stdout);
 }
+
+async function xsession(): Promise<{ owners: { PRIMARY: number; CLIPBOARD: number }; cutBuffer: string; windows: string[]; keycodes: number[] }> {
+  const { stdout } = await execFileP('python3', [join(import.meta.dirname, 'xsession.py')], { env: { ...process.env, DISPLAY } });
+  return JSON.parse(stdout);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const setPixelFormat = (bpp: number) => Buffer.from([0, 0, 0, 0, bpp, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]);
+function setEncodings(...encs: number[]): Buffer {
+  const b = Buffer.alloc(4 + 4 * encs.length);
+  b[0] = 2;
+  b.writeUInt16BE(encs.length, 2);
+  encs.forEach((e, i) => b.writeInt32BE(e | 0, 4 + 4 * i));
+  return b;
+}
+function fbur(w: number, h: number): Buffer {
+  const b = Buffer.alloc(10);
+  b[0] = 3; // non-incremental
+  b.writeUInt16BE(w, 6);
+  b.writeUInt16BE(h, 8);
+  return b;
+}
+function cutText(text: Buffer, length = text.length): Buffer {
+  const b = Buffer.alloc(8);
+  b[0] = 6;
+  b.writeUInt32BE(length, 4);
+  return Buffer.concat([b, text]);
+}
+const EXTENDED_CLIPBOARD = 0xc0a1e5ce;
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -52,7 +84,7 @@ class RfbOverWs {
   }
 
   static async open(url: string): Promise<RfbOverWs> {
-    const ws = new WebSocket(url, { headers: { origin: 'http://localhost' } });
+    const ws = new WebSocket(url, { headers: { origin: `http://${new URL(url).host}` } }); // same origin, as a browser's
     const client = new RfbOverWs(ws); // listen before 'open': the server speaks first
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -87,6 +119,11 @@ class RfbOverWs {
     const init = await this.read(24);
     await this.read(init.readUInt32BE(20)); // desktop name
     return { width: init.readUInt16BE(0), height: init.readUInt16BE(2) };
+  }
+
+  /** Bytes received and not read (after the handshake: what the gateway let through). */
+  get unread(): number {
+    return this.buffer.length;
   }
 
   async waitClosed(): Promise<{ code: number; reason: string }> {
@@ -140,6 +177,7 @@ describe('VNC gateway with a real x11vnc', () => {
   let driver: Member;
   async function token(): Promise<string> {
     driver ??= await joinRoom(base, roomId, 'Driver'); // first in: holds control
+    t.clock.now += 6000; // tokens refill at 10 a minute
     const res = await t.app.request(`/api/rooms/${roomId}/vnc-token`, json({ participantId: driver.you.id, participantKey: driver.you.key }));
     expect(res.status).toBe(200);
     return (await res.json()).token;
@@ -206,5 +244,127 @@ describe('VNC gateway with a real x11vnc', () => {
     await rfb.handshake();
     rfb.ws.send(Buffer.from([99, 1, 2, 3]));
     expect((await rfb.waitClosed()).code).toBe(1002);
+  });
+
+  /** x11vnc directly, as the gateway's upstream is: authenticated, past ServerInit. */
+  async function direct(): Promise<{ socket: Socket; received: () => number; closed: () => boolean }> {
+    const password = new RoomStore(t.db).get(roomId)!.vncPassword;
+    const { socket } = await openAuthenticated({ path: join(dir, 'run', roomId, 'vnc.sock') }, password, 5000, true);
+    let received = 0;
+    let closed = false;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.on('close', () => (closed = true));
+    return { socket, received: () => received, closed: () => closed };
+  }
+
+  it('drops SetPixelFormat, SetEncodings, FramebufferUpdateRequest and ClientCutText: x11vnc never sees them', async () => {
+    const rfb = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);
+    await rfb.handshake();
+    const before = await xsession();
+    expect(before).toMatchObject({ owners: { PRIMARY: 0, CLIPBOARD: 0 }, cutBuffer: '' });
+    // A pixel format x11vnc refuses (bpp 3), every encoding noVNC could ask for, a flood of
+    // full-screen update requests, and a clipboard text.
+    rfb.ws.send(Buffer.concat([setPixelFormat(3), setEncodings(0, 1, 7, -223, -239, EXTENDED_CLIPBOARD)]));
+    for (let i = 0; i < 50; i++) rfb.ws.send(fbur(1280, 720));
+    rfb.ws.send(cutText(Buffer.from('pwned by the driver')));
+    rfb.ws.send(pointerEvent(321, 123, 0));
+    await waitFor('the pointer after them', async () => {
+      const s = await xstate();
+      return s.x === 321 && s.y === 123;
+    });
+    await sleep(500);
+    expect(rfb.closed, 'the session is still open (x11vnc kept its connection)').toBeNull();
+    expect(rfb.unread, 'bytes the browser got after ServerInit').toBe(0);
+    expect(await xsession(), 'X selections and cut buffer').toMatchObject({ owners: { PRIMARY: 0, CLIPBOARD: 0 }, cutBuffer: '' });
+    rfb.ws.close();
+    await rfb.waitClosed();
+
+    // The same messages straight to x11vnc do have effects: the readbacks above can fail.
+    const pixels = await direct();
+    pixels.socket.write(Buffer.concat([setEncodings(0), fbur(1280, 720)]));
+    await waitFor('x11vnc to send pixels when asked', () => pixels.received() >= 1280 * 720);
+    console.log(`x11vnc answered one full-screen request with ${pixels.received()} bytes; through the gateway 50 drew 0`);
+    pixels.socket.destroy();
+    const badFormat = await direct();
+    badFormat.socket.write(setPixelFormat(3));
+    await waitFor('x11vnc to drop a client with bpp 3', () => badFormat.closed());
+    const clip = await direct();
+    clip.socket.write(cutText(Buffer.from('set directly')));
+    await waitFor('x11vnc to set the cut buffer', async () => (await xsession()).cutBuffer === 'set directly');
+    clip.socket.destroy();
+  });
+
+  it('closes with 1009 on an extended-clipboard length, and nothing after it reaches the session', async () => {
+    const rfb = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);
+    await rfb.handshake();
+    rfb.ws.send(Buffer.concat([setEncodings(EXTENDED_CLIPBOARD), cutText(Buffer.from([0, 0, 0, 1]), 0xfffffffc), keyEvent(0x61, true)]));
+    expect(await rfb.waitClosed()).toEqual({ code: 1009, reason: 'ClientCutText of 4294967292 bytes; at most 65536' });
+    await sleep(300);
+    expect((await xstate()).keycodes).toEqual([]);
+    const again = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);
+    await again.handshake();
+    again.ws.send(setEncodings(...Array.from({ length: 65535 }, () => 0)));
+    expect((await again.waitClosed()).code).toBe(1009);
+  });
+
+  it('drops Ctrl+N, Ctrl+P and F12 but passes Ctrl itself and ordinary keys', async () => {
+    const rfb = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);
+    await rfb.handshake();
+    // Ctrl down, then n, p and F12 down and held: only Ctrl reaches the X server.
+    rfb.ws.send(Buffer.concat([keyEvent(0xffe3, true), keyEvent(0x6e, true), keyEvent(0x70, true), keyEvent(0xffc9, true)]));
+    await waitFor('Ctrl held', async () => (await xstate()).keycodes.length === 1);
+    await sleep(300);
+    expect((await xstate()).keycodes, 'only Ctrl is down: n, p and F12 never arrived').toHaveLength(1);
+    rfb.ws.send(keyEvent(0x61, true)); // Ctrl+A (select all) is an ordinary chord
+    await waitFor('Ctrl and a held', async () => (await xstate()).keycodes.length === 2);
+    rfb.ws.close();
+    await waitFor('released', async () => (await xstate()).keycodes.length === 0);
+  });
+
+  it('allows one VNC session per holder, and tokens at a bounded rate', async () => {
+    const first = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);
+    await first.handshake();
+    t.clock.now += 6000;
+    const res = await t.app.request(`/api/rooms/${roomId}/vnc-token`, json({ participantId: driver.you.id, participantKey: driver.you.key }));
+    expect(res.status).toBe(409);
+    expect((await res.json()).error.code).toBe('vnc_session_open');
+    expect(t.ctx.vnc.openCount(roomId)).toBe(1);
+    first.ws.close();
+    await first.waitClosed();
+    await waitFor('session gone', () => t.ctx.vnc.openCount(roomId) === 0);
+    const codes: number[] = [];
+    for (let i = 0; i < 8; i++) codes.push((await t.app.request(`/api/rooms/${roomId}/vnc-token`, json({ participantId: driver.you.id, participantKey: driver.you.key }))).status);
+    expect(codes.filter((c) => c === 200).length, `statuses ${codes.join(' ')}`).toBeLessThanOrEqual(5);
+    expect(codes.at(-1)).toBe(429);
+  });
+
+  it('counts input the gateway forwarded for the idle rule, not the page\'s activity messages', async () => {
+    const other = await joinRoom(base, roomId, 'Waiting');
+    other.send({ type: 'request' });
+    await driver.next((m) => m.type === 'state' && (m.requests as string[]).includes(other.you.id));
+    t.clock.now += 60_000; // the token bucket refills
+    const rfb = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);
+    await rfb.handshake();
+    rfb.ws.send(pointerEvent(410, 310, 0));
+    await waitFor('pointer moved', async () => (await xstate()).x === 410);
+    // Moving the pointer through VNC keeps control past the idle time.
+    t.clock.now += 200_000;
+    rfb.ws.send(pointerEvent(400, 300, 0));
+    await waitFor('pointer moved', async () => (await xstate()).x === 400);
+    t.clock.now += 150_000;
+    t.ctx.presence.tick();
+    expect(t.ctx.arbiter.holder(roomId)).toBe(driver.you.id);
+    // A pointer event that does not move is not activity, nor are activity messages.
+    t.clock.now += 200_000;
+    rfb.ws.send(pointerEvent(400, 300, 0));
+    for (let i = 0; i < 5; i++) driver.send({ type: 'activity' });
+    await sleep(300);
+    t.clock.now += 101_000;
+    t.ctx.presence.tick();
+    expect(t.ctx.arbiter.holder(roomId)).toBe(other.you.id);
+    expect((await rfb.waitClosed()).code).toBe(4001);
+    other.send({ type: 'pass', to: driver.you.id });
+    await driver.next((m) => m.type === 'state' && m.holder === driver.you.id);
+    other.ws.close();
   });
 });

@@ -9,7 +9,7 @@ import type { RoomRecord } from '../../rooms/types.js';
 import type { Context } from 'hono';
 
 export function dashboardRoutes(ctx: AppContext) {
-  const view = async (c: Context, room: RoomRecord) => roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c));
+  const view = async (c: Context, room: RoomRecord) => roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room));
 
   return new Hono()
     .use(requireAdmin(ctx))
