@@ -35,11 +35,15 @@ export type ChannelStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 export interface ChannelHooks {
   onMessage(msg: ServerMessage): void;
   onStatus(status: ChannelStatus, info: { attempt: number; retryInMs?: number }): void;
-  /** The server closed it for good: 'deleted' (4004), or 'refused' (upgrade refused repeatedly). */
-  onEnd(reason: 'deleted' | 'refused'): void;
+  /**
+   * The server closed it for good: 'deleted' (4004), 'full' (4029: a participant cap; `detail` is
+   * the server's reason, e.g. too many from your address), or 'refused' (upgrade refused repeatedly).
+   */
+  onEnd(reason: 'deleted' | 'refused' | 'full', detail?: string): void;
 }
 
 export const CLOSE_ROOM_DELETED = 4004;
+export const CLOSE_OVER_CAP = 4029;
 
 export class RoomChannel {
   private ws: WebSocket | null = null;
@@ -123,6 +127,12 @@ export class RoomChannel {
       if (ev.code === CLOSE_ROOM_DELETED) {
         this.closedByUs = true;
         this.hooks.onEnd('deleted');
+        return;
+      }
+      // Over a cap: reconnecting at once would only be refused again; the page offers a retry.
+      if (ev.code === CLOSE_OVER_CAP) {
+        this.closedByUs = true;
+        this.hooks.onEnd('full', ev.reason);
         return;
       }
       if (!opened) this.failuresBeforeOpen++;

@@ -26,7 +26,6 @@ const ROOM_PATH = /^\/rooms\/([a-z2-7]{24})\/?$/;
 const VOLUME_KEY = 'streambox.volume';
 const BAR_HIDE_MS = 2800;
 const CURSOR_SEND_MS = 50; // ~20 per second
-const ACTIVITY_SEND_MS = 1000;
 /** Phones and tablets: bar at the top, touch-first. Same query as room.css. */
 const TOUCH_LAYOUT = '(pointer: coarse), (max-width: 640px)';
 
@@ -209,7 +208,7 @@ class RoomPage {
         this.syncInput();
         this.render();
       },
-      onEnd: (reason) => void this.ended(reason),
+      onEnd: (reason, detail) => void this.ended(reason, detail),
     });
     this.bar = new Bar({
       control: (action) => this.control(action),
@@ -367,7 +366,12 @@ class RoomPage {
     return !['stopped', 'stopping', 'deleting', 'deleted'].includes(this.view.roomState);
   }
 
-  private async ended(reason: 'deleted' | 'refused'): Promise<void> {
+  private async ended(reason: 'deleted' | 'refused' | 'full', detail?: string): Promise<void> {
+    if (reason === 'full') {
+      this.teardown();
+      const text = `${detail ? `${detail.charAt(0).toUpperCase()}${detail.slice(1)}. ` : ''}Close another tab or device in this room, or try again later.`;
+      return void show(messageScreen({ icon: 'alert', title: 'No room for you right now', text, action: { label: 'Try again', run: () => location.reload() } }));
+    }
     if (reason === 'refused') {
       // The upgrade keeps failing: find out why over HTTP.
       try {
@@ -475,11 +479,9 @@ class RoomPage {
     }, wait);
   }
 
-  private readonly sendActivity = throttle(() => this.channel.send({ type: 'activity' }), ACTIVITY_SEND_MS);
-
+  /** Our own input: lifts the idle warning here; the server counts what reaches the room over VNC. */
   private activity(): void {
     if (!amHolder(this.view)) return;
-    this.sendActivity();
     if (this.view.idleDeadline !== null) {
       this.view.idleDeadline = null;
       this.render();
