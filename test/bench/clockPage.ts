@@ -17,7 +17,7 @@
  * Served from the host on loopback (the appliance container shares the host's network).
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveFromNetns } from '../support/netnsPortal.js';
 
 export const SCREEN = { width: 1920, height: 1080 };
 export const BLOCK = 40;
@@ -91,21 +91,14 @@ export interface ClockServer {
   close(): Promise<void>;
 }
 
-/** Serves the clock page at /clock on a fresh loopback port. */
+/** Serves the clock page at /clock from a network namespace's address (test/support/netnsPortal.ts). */
 export async function startClockServer(): Promise<ClockServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== '/clock') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(clockHtml);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/clock`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  // From an "internet" host: the room's browser may not reach this machine's addresses.
+  const portal = await serveFromNetns(server, 'clock');
+  return { url: `${portal.origin}/clock`, close: () => portal.close() };
 }

@@ -165,8 +165,12 @@ function installSafetyNet(): void {
   }
 }
 
-/** Makes another host: namespace, veth pair on a fresh /30, loopback up, /etc/netns/NAME/hosts. */
-export async function createNetns(role = 'host'): Promise<Netns> {
+/**
+ * Makes another host: namespace, veth pair on a fresh /30, loopback up, /etc/netns/NAME/hosts.
+ * `subnet` picks the addresses instead (a host that must sit at a given address, e.g. a
+ * stand-in cloud metadata server at 169.254.169.254): host side, namespace side, prefix length.
+ */
+export async function createNetns(role = 'host', opts: { subnet?: { host: string; ns: string; prefix: number } } = {}): Promise<Netns> {
   requireTools('Tests from another host (network namespaces)', ['ip'], 'iproute2');
   installSafetyNet();
   removeStale();
@@ -175,7 +179,8 @@ export async function createNetns(role = 'host'): Promise<Netns> {
   const hostIf = `sbx-${RUN}-${n}h`;
   const nsIf = `sbx-${RUN}-${n}n`;
   if (hostIf.length > 15) throw new Error(`interface name too long: ${hostIf}`);
-  const { host, ns: address } = freeSubnet();
+  const { host, ns: address } = opts.subnet ?? freeSubnet();
+  const prefix = opts.subnet?.prefix ?? 30;
   const procs = new Set<ChildProcess>();
   const netns: Netns = {
     name,
@@ -212,9 +217,9 @@ export async function createNetns(role = 'host'): Promise<Netns> {
     ip(['netns', 'add', name]);
     ip(['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
     ip(['link', 'set', nsIf, 'netns', name]);
-    ip(['addr', 'add', `${host}/30`, 'dev', hostIf]);
+    ip(['addr', 'add', `${host}/${prefix}`, 'dev', hostIf]);
     ip(['link', 'set', hostIf, 'up']);
-    ip(['-n', name, 'addr', 'add', `${address}/30`, 'dev', nsIf]);
+    ip(['-n', name, 'addr', 'add', `${address}/${prefix}`, 'dev', nsIf]);
     ip(['-n', name, 'link', 'set', nsIf, 'up']);
     ip(['-n', name, 'link', 'set', 'lo', 'up']);
     await netns.setHosts({ [`${role}.sbx`]: address });

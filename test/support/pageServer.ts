@@ -1,10 +1,11 @@
 /**
- * Pages that rooms open in tests, served from the host on loopback (the appliance container
- * shares the host's network, so its Chromium reaches them). Pages report what they receive by
- * POSTing to /report/:tag; tests read the reports back.
+ * Pages that rooms open in tests, served from an "internet" host: a network namespace's
+ * address (netnsPortal.ts), since the rooms' browsers may not reach any address of this
+ * machine, loopback included. Pages report what they receive by POSTing to /report/:tag;
+ * tests read the reports back.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveFromNetns } from './netnsPortal.js';
 
 /** A page that animates and plays a 440 Hz tone (autoplay is allowed in the room's kiosk). */
 const TONE_PAGE = `<!doctype html><meta charset="utf-8"><title>tone</title>
@@ -85,12 +86,12 @@ export async function startPageServer(): Promise<PageServer> {
     if (!html) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const portal = await serveFromNetns(server, 'pages');
+  const origin = portal.origin;
   return {
     origin,
     url: (path) => origin + path,
     reports: (tag) => reports.get(tag) ?? [],
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () => portal.close(),
   };
 }
