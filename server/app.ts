@@ -11,6 +11,7 @@ import { LoginThrottle } from './auth/throttle.js';
 import { webRoutes } from './http/routes/web.js';
 import { tlsRoutes } from './http/routes/tls.js';
 import { playbackRoutes } from './http/routes/playback.js';
+import { roomAdminRoutes } from './http/routes/roomAdmin.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { originGuard } from './http/originGuard.js';
 import { forwardedHeader } from './http/access.js';
@@ -39,6 +40,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   app.route('/api/playback', playbackRoutes(ctx));
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
+  app.route('/api/rooms', roomAdminRoutes(ctx));
   app.route('/api/rooms', dashboardRoutes(ctx));
   app.route('/', webRoutes(ctx.config.webDir));
   return app;

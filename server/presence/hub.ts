@@ -30,13 +30,14 @@ import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
 import { isRoomId } from '../rooms/ids.js';
 import { safeEqual } from '../auth/secrets.js';
+import { isCleanText } from '../http/text.js';
 import { clientAddress } from '../http/access.js';
 import { DEFAULT_LIMITS, RateBucket, type ControlLimits } from '../control/limits.js';
 
 export const CLOSE_ROOM_DELETED = 4004;
 export const CLOSE_OVER_CAP = 4029;
 
-const nameSchema = z.string().trim().min(1).max(40);
+const nameSchema = z.string().trim().min(1).max(40).refine(isCleanText); // no control or bidi-override characters
 const messageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['request', 'cancel', 'release', 'take', 'activity']) }),
   z.object({ type: z.enum(['pass', 'decline']), to: z.string().max(64) }),

@@ -21,6 +21,7 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
   return new Hono()
     .post('/:id/join', validate('param', roomIdParam), validate('json', joinSchema), async (c) => {
       const room = ctx.rooms.get(c.req.valid('param').id);
+      if (!room.passwordHash) return c.json({ joined: true }); // open: the link is the access
       const client = `${clientAddress(c)}:${room.id}`;
       const waitMs = joinThrottle.begin(client); // counted before the check (see throttle.ts)
       if (waitMs > 0) throw rateLimited(Math.ceil(waitMs / 1000));
@@ -28,7 +29,7 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
         throw new AppError(401, 'wrong_room_password', 'password: is wrong', 'password');
       }
       joinThrottle.succeeded(client);
-      if (room.passwordHash) grantRoomAccess(ctx, c, room);
+      grantRoomAccess(ctx, c, room); // a grant of its own: revocable alone (a kick)
       return c.json({ joined: true });
     })
     .get('/:id/configuration', validate('param', roomIdParam), async (c) => {
