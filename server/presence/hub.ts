@@ -36,6 +36,8 @@ import { DEFAULT_LIMITS, RateBucket, type ControlLimits } from '../control/limit
 
 export const CLOSE_ROOM_DELETED = 4004;
 export const CLOSE_OVER_CAP = 4029;
+/** Participant-list changes are batched this long. */
+const STATE_BATCH_MS = 100;
 
 const nameSchema = z.string().trim().min(1).max(40).refine(isCleanText); // no control or bidi-override characters
 const messageSchema = z.discriminatedUnion('type', [
@@ -99,6 +101,8 @@ export class PresenceHub {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     for (const t of this.pendingRooms.values()) clearTimeout(t);
+    for (const t of this.pendingState.values()) clearTimeout(t);
+    this.pendingState.clear();
     this.pendingRooms.clear();
     this.timer = null;
     this.unsubscribe?.();
@@ -178,7 +182,7 @@ export class PresenceHub {
           const before = this.deps.arbiter.holder(roomId);
           this.deps.arbiter.join(roomId, { id, name, isAdmin });
           ws.send(JSON.stringify({ type: 'welcome', you: { id, key, name, isAdmin } }));
-          this.afterChange(roomId, before);
+          this.afterChange(roomId, before, true);
         },
         onMessage: (event) => this.onMessage(id, event.data),
         onClose: () => this.disconnect(id),
@@ -257,13 +261,27 @@ export class PresenceHub {
     this.grantOf.delete(id);
     this.deps.vncTokens.forget({ roomId: conn.roomId, participantId: id, isAdmin: conn.isAdmin });
     const before = this.deps.arbiter.holder(conn.roomId);
-    if (this.deps.arbiter.leave(conn.roomId, id)) this.afterChange(conn.roomId, before);
+    if (this.deps.arbiter.leave(conn.roomId, id)) this.afterChange(conn.roomId, before, true);
   }
 
-  /** Broadcast the new state; if the holder changed, the old holder's VNC session ends. */
-  private afterChange(roomId: string, holderBefore: string | null): void {
-    if (this.deps.arbiter.holder(roomId) !== holderBefore && holderBefore !== null) this.controlMoved(roomId, holderBefore);
+  /**
+   * Broadcast the new state; if the holder changed, the old holder's VNC session ends. Joins and
+   * leaves only change the list: those are sent once per STATE_BATCH_MS, so a burst of n joins
+   * costs about n messages per participant's worth, not n² (review #11).
+   */
+  private afterChange(roomId: string, holderBefore: string | null, listOnly = false): void {
+    const holderNow = this.deps.arbiter.holder(roomId);
+    if (holderNow !== holderBefore && holderBefore !== null) this.controlMoved(roomId, holderBefore);
+    else if (listOnly && holderNow === holderBefore) this.broadcastStateSoon(roomId);
     else this.broadcastState(roomId);
+  }
+
+  private readonly pendingState = new Map<string, NodeJS.Timeout>();
+  private broadcastStateSoon(roomId: string): void {
+    if (this.pendingState.has(roomId)) return;
+    const timer = setTimeout(() => this.broadcastState(roomId), STATE_BATCH_MS);
+    timer.unref();
+    this.pendingState.set(roomId, timer);
   }
 
   private controlMoved(roomId: string, from: string): void {
@@ -275,6 +293,8 @@ export class PresenceHub {
   }
 
   private broadcastState(roomId: string): void {
+    clearTimeout(this.pendingState.get(roomId));
+    this.pendingState.delete(roomId);
     const s = this.deps.arbiter.state(roomId);
     this.broadcast(roomId, {
       type: 'state',
