@@ -32,7 +32,8 @@ import { isRoomId } from '../rooms/ids.js';
 import { safeEqual } from '../auth/secrets.js';
 import { isCleanText } from '../http/text.js';
 import { clientAddress } from '../http/access.js';
-import { DEFAULT_LIMITS, RateBucket, type ControlLimits } from '../control/limits.js';
+import type { ControlLimits } from '../control/limits.js';
+import { ParticipantCaps, type ConnectionRates } from './caps.js';
 
 export const CLOSE_ROOM_DELETED = 4004;
 export const CLOSE_OVER_CAP = 4029;
@@ -54,10 +55,7 @@ interface Connection {
   ws: WSContext;
   address: string;
   isAdmin: boolean;
-  cursors: RateBucket;
-  messages: RateBucket;
-  /** When this connection was last told it sends too much (at most once a second). */
-  warnedAt: number;
+  rates: ConnectionRates;
 }
 
 export interface HubDeps {
@@ -79,12 +77,10 @@ export class PresenceHub {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private unsubscribeInput: (() => void) | null = null;
-  private readonly limits: ControlLimits;
-  private readonly now: () => number;
+  private readonly caps: ParticipantCaps;
 
   constructor(private readonly deps: HubDeps) {
-    this.limits = deps.limits ?? DEFAULT_LIMITS;
-    this.now = deps.now ?? Date.now;
+    this.caps = new ParticipantCaps(deps.limits, deps.now);
   }
 
   /** Starts the idle clock and follows room changes. */
@@ -172,12 +168,9 @@ export class PresenceHub {
       return {
         onOpen: (_event, ws) => {
           // Counted here, not before the upgrade, so that concurrent upgrades cannot all pass.
-          const over = this.overCap(roomId, address, isAdmin);
-          if (over) return ws.close(CLOSE_OVER_CAP, over);
-          const { cursorsPerSecond, messagesPerSecond } = this.limits;
-          const cursors = new RateBucket(cursorsPerSecond, cursorsPerSecond, this.now);
-          const messages = new RateBucket(messagesPerSecond, messagesPerSecond * 2, this.now);
-          this.connections.set(id, { roomId, id, key, ws, address, isAdmin, cursors, messages, warnedAt: 0 });
+          const refusal = this.caps.refusal(this.connections.values(), { roomId, address, isAdmin });
+          if (refusal) return ws.close(CLOSE_OVER_CAP, refusal);
+          this.connections.set(id, { roomId, id, key, ws, address, isAdmin, rates: this.caps.rates() });
           this.grantOf.set(id, grant);
           const before = this.deps.arbiter.holder(roomId);
           this.deps.arbiter.join(roomId, { id, name, isAdmin });
@@ -192,31 +185,6 @@ export class PresenceHub {
     return [authorize, upgrade];
   }
 
-  /** Why a new participant may not join (the close reason), or null. The admin is never refused. */
-  private overCap(roomId: string, address: string, isAdmin: boolean): string | null {
-    if (isAdmin) return null;
-    let inRoom = 0;
-    let fromAddress = 0;
-    for (const c of this.connections.values()) {
-      if (c.roomId !== roomId) continue;
-      inRoom++;
-      if (c.address === address && !c.isAdmin) fromAddress++;
-    }
-    if (inRoom >= this.limits.participantsPerRoom) return `this room is full (${this.limits.participantsPerRoom} participants)`;
-    if (fromAddress >= this.limits.participantsPerAddress) return `too many participants from your address (${this.limits.participantsPerAddress})`;
-    return null;
-  }
-
-  /** Cursors and other messages are rate-limited per connection; excess is dropped. */
-  private allowed(conn: Connection, type: string): boolean {
-    if ((type === 'cursor' ? conn.cursors : conn.messages).take()) return true;
-    if (type !== 'cursor' && this.now() - conn.warnedAt >= 1000) {
-      conn.warnedAt = this.now();
-      this.send(conn.id, { type: 'error', code: 'rate_limited', message: 'too many actions at once; slow down' });
-    }
-    return false;
-  }
-
   private onMessage(id: string, raw: unknown): void {
     const conn = this.connections.get(id);
     if (!conn || typeof raw !== 'string' || raw.length > 2048) return;
@@ -229,7 +197,9 @@ export class PresenceHub {
     if (!parsed?.success) return this.send(id, { type: 'error', code: 'invalid_message', message: 'message not understood' });
     const msg = parsed.data;
     if (msg.type === 'activity') return; // the idle rule counts input the VNC gateway saw instead
-    if (!this.allowed(conn, msg.type)) return;
+    const rate = conn.rates.take(msg.type); // cursors, then everything else: the excess is dropped
+    if (rate.warn) this.send(id, { type: 'error', code: 'rate_limited', message: 'too many actions at once; slow down' });
+    if (!rate.ok) return;
     const { arbiter } = this.deps;
     const roomId = conn.roomId;
     const before = arbiter.holder(roomId);
