@@ -129,7 +129,7 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       { class: 'field' },
       h('label', { class: 'label', for: 'nr-password' }, 'Password ', h('span', { class: 'optional' }, '(optional)')),
       password,
-      describe('password', password, 'Participants type it once. Without one, anyone with the link can join; links are unguessable.'),
+      describe('password', password, 'At least 8 characters; participants type it once. Without one, anyone with the link can join; links are unguessable.'),
     ),
     h(
       'div',

@@ -12,6 +12,7 @@ import { toast } from '../shared/toast.js';
 import type { MemberRole, Room } from '../shared/types.js';
 import { Player } from '../player/player.js';
 import { shareFacts, ShareButtons, type RoomLinks } from './shareLinks.js';
+import { openPeopleDialog, openRoomPasswordDialog } from './roomAccess.js';
 
 export interface RowActions {
   refresh(): Promise<void>;
@@ -56,6 +57,8 @@ export class RoomRow {
     this.startStop.addEventListener('click', () => this.toggleRunning());
     const del = h('button', { type: 'button', class: 'btn btn-sm btn-icon btn-ghost btn-quiet-danger', 'aria-label': `Delete ${room.name}`, title: 'Delete room' }, icon('trash', 16));
     del.addEventListener('click', () => this.confirmDelete());
+    const people = h('button', { type: 'button', class: 'btn btn-sm btn-icon btn-ghost', 'aria-label': `People in ${room.name}`, title: 'People: remove someone', onclick: () => openPeopleDialog(this.room, () => this.actions.refresh()) }, icon('users', 16));
+    const password = h('button', { type: 'button', class: 'btn btn-sm btn-icon btn-ghost', 'aria-label': `Password of ${room.name}`, title: 'Room password', onclick: () => openRoomPasswordDialog(this.room, () => this.actions.refresh()) }, icon('key', 16));
 
     this.el = h(
       'li',
@@ -70,6 +73,8 @@ export class RoomRow {
         this.share.http,
         this.startStop,
         this.detailsBtn,
+        people,
+        password,
         del,
       ),
       this.details,

@@ -10,6 +10,8 @@ import { amHolder, amRequesting, nameOf, type RoomView } from './view.js';
 export interface BarActions {
   control(action: 'request' | 'cancel' | 'release' | 'take'): void;
   pass(to: string): void;
+  /** The admin removes someone (and, in a password room, revokes their access). */
+  remove(id: string, name: string): void;
   decline(to: string): void;
   setMuted(muted: boolean): void;
   setVolume(level: number): void;
@@ -184,6 +186,7 @@ export class Bar {
             : amHolder(v)
               ? h('button', { type: 'button', class: 'btn btn-sm', onclick: () => this.actions.pass(p.id) }, 'Pass control')
               : null,
+          v.me?.isAdmin && p.id !== v.me.id && !p.isAdmin ? h('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'aria-label': `Remove ${p.name}`, title: 'Remove from the room', onclick: () => this.actions.remove(p.id, p.name) }, icon('x', 14)) : null,
         );
       });
     replaceChildren(this.popover, h('h2', null, 'In this room'), h('ul', null, ...rows));

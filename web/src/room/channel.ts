@@ -37,13 +37,18 @@ export interface ChannelHooks {
   onStatus(status: ChannelStatus, info: { attempt: number; retryInMs?: number }): void;
   /**
    * The server closed it for good: 'deleted' (4004), 'full' (4029: a participant cap; `detail` is
-   * the server's reason, e.g. too many from your address), or 'refused' (upgrade refused repeatedly).
+   * the server's reason, e.g. too many from your address), 'removed' (4010: the admin removed this
+   * participant), 'password' (4011: the room's password changed), or 'refused' (upgrade refused
+   * repeatedly).
    */
-  onEnd(reason: 'deleted' | 'refused' | 'full', detail?: string): void;
+  onEnd(reason: 'deleted' | 'refused' | 'full' | 'removed' | 'password', detail?: string): void;
 }
 
 export const CLOSE_ROOM_DELETED = 4004;
 export const CLOSE_OVER_CAP = 4029;
+/** server/http/routes/roomAdmin.ts */
+export const CLOSE_REMOVED = 4010;
+export const CLOSE_PASSWORD_CHANGED = 4011;
 
 export class RoomChannel {
   private ws: WebSocket | null = null;
@@ -133,6 +138,11 @@ export class RoomChannel {
       if (ev.code === CLOSE_OVER_CAP) {
         this.closedByUs = true;
         this.hooks.onEnd('full', ev.reason);
+        return;
+      }
+      if (ev.code === CLOSE_REMOVED || ev.code === CLOSE_PASSWORD_CHANGED) {
+        this.closedByUs = true;
+        this.hooks.onEnd(ev.code === CLOSE_REMOVED ? 'removed' : 'password');
         return;
       }
       if (!opened) this.failuresBeforeOpen++;

@@ -14,6 +14,7 @@ import { formatDelay } from '../shared/format.js';
 import type { PlaybackSource, Room } from '../shared/types.js';
 import { Player } from '../player/player.js';
 import { Bar } from './bar.js';
+import { endedByHost, removeParticipant } from './removal.js';
 import { RoomChannel, type ServerMessage } from './channel.js';
 import { containRect, normalizePoint, snapRect, type Rect } from './contentRect.js';
 import { CursorLayer } from './cursors.js';
@@ -213,6 +214,7 @@ class RoomPage {
     this.bar = new Bar({
       control: (action) => this.control(action),
       pass: (to) => this.channel.send({ type: 'pass', to }),
+      remove: (id, name) => void removeParticipant(this.view.room.id, id, name),
       decline: (to) => this.channel.send({ type: 'decline', to }),
       setMuted: (muted) => {
         this.player.setMuted(muted);
@@ -366,7 +368,8 @@ class RoomPage {
     return !['stopped', 'stopping', 'deleting', 'deleted'].includes(this.view.roomState);
   }
 
-  private async ended(reason: 'deleted' | 'refused' | 'full', detail?: string): Promise<void> {
+  private async ended(reason: 'deleted' | 'refused' | 'full' | 'removed' | 'password', detail?: string): Promise<void> {
+    if (reason === 'removed' || reason === 'password') return endedByHost(reason, () => this.teardown());
     if (reason === 'full') {
       this.teardown();
       const text = `${detail ? `${detail.charAt(0).toUpperCase()}${detail.slice(1)}. ` : ''}Close another tab or device in this room, or try again later.`;
