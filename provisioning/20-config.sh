@@ -23,6 +23,23 @@ install -d -m 0755 -o root -g root "$STREAMBOX_ETC"
 # in step 15; systemd reads them as root).
 install -d -m 0770 -o root -g streambox "$STREAMBOX_ETC/rooms"
 
+# The room browsers' primary group (browser@.service: Group=): the kiosks' egress rules match
+# its GID (streambox-kiosk-fence). A fixed GID from a range systemd leaves unused
+# (60578-61183), so that in a container sharing the host's network namespace the rules cannot
+# match a host group by chance; an existing group of that name is kept as it is.
+if ! getent group streambox-kiosk >/dev/null; then
+    getent group 60600 >/dev/null && die "GID 60600 is taken; create the group streambox-kiosk by hand (any unused GID)"
+    groupadd --system --gid 60600 streambox-kiosk
+    log "created group streambox-kiosk (60600)"
+fi
+
+# Chromium's managed policies for the kiosks (see provisioning/chromium/README.md).
+for f in streambox-kiosk.json url-allowlist.json; do
+    if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/chromium/$f" "/etc/chromium/policies/managed/$f" 0644)" ]; then
+        log "installed /etc/chromium/policies/managed/$f"
+    fi
+done
+
 defaults="STREAMBOX_ADMIN_LISTEN=127.0.0.1:8080
 STREAMBOX_DATA_DIR=/var/lib/streambox
 STREAMBOX_ROOMS_ENV_DIR=$STREAMBOX_ETC/rooms
@@ -32,6 +49,7 @@ STREAMBOX_HTTP_PORT=$http_port
 STREAMBOX_HTTPS_PORT=$https_port
 STREAMBOX_INGEST_LISTEN=127.0.0.1:8081
 STREAMBOX_FAST_PATH_SEATS=30
+STREAMBOX_ROOMS_ALLOW_LAN=no
 NODE_ENV=production"
 
 if [ ! -e "$STREAMBOX_ENV_FILE" ]; then
@@ -45,6 +63,8 @@ if [ ! -e "$STREAMBOX_ENV_FILE" ]; then
         echo "# ACME when STREAMBOX_PUBLIC_HOST=your.dns.name is set (STREAMBOX_ACME_EMAIL,"
         echo "# STREAMBOX_ACME_SERVER, STREAMBOX_ACME_CA_BUNDLE optional; then: streambox-tls acme);"
         echo "# else the appliance's own CA. See: streambox-tls status."
+        echo "# STREAMBOX_ROOMS_ALLOW_LAN=yes lets the rooms' browsers reach private addresses (the LAN);"
+        echo "# then: systemctl restart streambox-kiosk-fence."
         echo "$defaults"
     } >"$tmp"
     chmod 0644 "$tmp"

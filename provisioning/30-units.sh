@@ -1,6 +1,7 @@
 #!/bin/sh
 # Step 30: the systemd units (to /usr/local/lib/systemd/system, leaving /etc/systemd/system
-# to the operator's overrides) and the tmpfiles.d entry for the HLS directory.
+# to the operator's overrides), the tmpfiles.d entry for the HLS directory, and the kiosks'
+# egress rules (streambox-kiosk-fence, loaded by its unit at boot).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -8,13 +9,19 @@ src=$STREAMBOX_SOURCE_DIR/units
 [ -d "$src" ] || die "no units directory at $src (set STREAMBOX_SOURCE_DIR)"
 
 changed=
-for f in "$src"/*.service "$src"/*.target; do
+for f in "$src"/*.service "$src"/*.target "$src"/*.path; do
     [ -e "$f" ] || continue
     if [ -n "$(install_file "$f" "$STREAMBOX_UNIT_DIR/$(basename "$f")" 0644)" ]; then
         log "installed $STREAMBOX_UNIT_DIR/$(basename "$f")"
         changed=1
     fi
 done
+
+if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/kiosk/streambox-kiosk-fence" /usr/local/sbin/streambox-kiosk-fence 0755)" ]; then
+    log "installed /usr/local/sbin/streambox-kiosk-fence"
+    changed=1
+fi
+systemctl enable streambox-kiosk-fence.service streambox-kiosk-fence.path
 
 tmpfiles=/usr/local/lib/tmpfiles.d/streambox.conf
 if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/tmpfiles/streambox.conf" "$tmpfiles" 0644)" ]; then
@@ -26,4 +33,6 @@ systemd-tmpfiles --create "$tmpfiles"
 if systemd_running && [ -n "$changed" ]; then
     systemctl daemon-reload
     log "systemd reloaded (running rooms keep their old definitions until restarted)"
+    systemctl restart streambox-kiosk-fence.service
+    log "kiosk egress rules (re)loaded"
 fi
