@@ -27,7 +27,8 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: 'novnc', test: /node_modules[\\/]@novnc[\\/]/ },
-            { name: 'vendor', test: /node_modules[\\/]/ },
+            // noDynamicStyle must run before video.js: in the same chunk, it comes first.
+            { name: 'vendor', test: /node_modules[\\/]|web[\\/]src[\\/]player[\\/]noDynamicStyle\.ts$/ },
             { name: 'shared', test: /web[\\/]src[\\/](shared|player)[\\/]/ },
           ],
         },

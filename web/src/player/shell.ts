@@ -3,9 +3,8 @@
  * element (its size, which the noVNC layer matches; volume; fullscreen); a path driver only
  * feeds it, with a MediaStream (fast path) or with hls.js / the browser's own HLS.
  */
+import './noDynamicStyle.js'; // before video.js: no injected <style> (CSP)
 import videojs from 'video.js/dist/alt/video.core.js';
-
-(window as unknown as { VIDEOJS_NO_DYNAMIC_STYLE: boolean }).VIDEOJS_NO_DYNAMIC_STYLE = true;
 
 export interface Shell {
   video: HTMLVideoElement;
