@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { FakeRuntime } from '../support/fakeRuntime.js';
@@ -158,6 +159,15 @@ describe('edge', () => {
         expect(res.headers.get('x-content-type-options')).toBe('nosniff');
         expect(res.headers.get('referrer-policy')).toBe('no-referrer');
         expect(res.headers.get('x-frame-options')).toBe('DENY');
+      }
+    });
+
+    it('the built pages have no inline script, style or style attribute (the CSP allows none)', () => {
+      const dist = join(import.meta.dirname, '..', '..', 'web', 'dist');
+      for (const page of ['index.html', 'room.html']) {
+        const html = readFileSync(join(dist, page), 'utf8');
+        expect(html, page).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
+        expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
       }
     });
 
