@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { FakeRuntime } from '../support/fakeRuntime.js';
@@ -163,13 +164,21 @@ describe('edge', () => {
     });
 
     it('the built pages have no inline script, style or style attribute (the CSP allows none)', () => {
-      const dist = join(import.meta.dirname, '..', '..', 'web', 'dist');
+      // A fresh build of the current source, beside the real one.
+      const root = join(import.meta.dirname, '..', '..');
+      const dist = join(t.dir, 'web-dist');
+      execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--outDir', dist, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, stdio: 'pipe' });
       for (const page of ['index.html', 'room.html']) {
         const html = readFileSync(join(dist, page), 'utf8');
         expect(html, page).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
         expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
       }
-    });
+      // video.js's default <style> is off before video.js runs (web/src/player/noDynamicStyle.ts).
+      const vendor = readdirSync(join(dist, 'assets')).find((f) => /^vendor-.*\.js$/.test(f))!;
+      const js = readFileSync(join(dist, 'assets', vendor), 'utf8');
+      expect(js.indexOf('VIDEOJS_NO_DYNAMIC_STYLE=!0')).toBeGreaterThan(-1);
+      expect(js.indexOf('VIDEOJS_NO_DYNAMIC_STYLE=!0')).toBeLessThan(js.indexOf('vjs-styles-defaults'));
+    }, 60_000);
 
     it('keeps a hostile Host out of the CSP', async () => {
       const res = await t.app.request('/api/health', { headers: { host: 'a;script-src *' } });
