@@ -64,7 +64,7 @@ if [ ! -e "$STREAMBOX_ENV_FILE" ]; then
         echo "# STREAMBOX_ACME_SERVER, STREAMBOX_ACME_CA_BUNDLE optional; then: streambox-tls acme);"
         echo "# else the appliance's own CA. See: streambox-tls status."
         echo "# STREAMBOX_ROOMS_ALLOW_LAN=yes lets the rooms' browsers reach private addresses (the LAN);"
-        echo "# then: systemctl restart streambox-kiosk-fence."
+        echo "# then: systemctl reload streambox-kiosk-fence."
         echo "$defaults"
     } >"$tmp"
     chmod 0644 "$tmp"

@@ -33,6 +33,6 @@ systemd-tmpfiles --create "$tmpfiles"
 if systemd_running && [ -n "$changed" ]; then
     systemctl daemon-reload
     log "systemd reloaded (running rooms keep their old definitions until restarted)"
-    systemctl restart streambox-kiosk-fence.service
+    systemctl reload-or-restart streambox-kiosk-fence.service # reload: one atomic nft transaction, no gap
     log "kiosk egress rules (re)loaded"
 fi

@@ -140,6 +140,25 @@ describe('the kiosk fence', () => {
     for (const d of dests) expect(encoder[d], d).toBe('connected');
   });
 
+  it('opens the private ranges, and only them, when the operator sets STREAMBOX_ROOMS_ALLOW_LAN=yes', async () => {
+    const pid = await mainPid(`browser@${rooms.probe.id}.service`);
+    const uid = (await sh(['stat', '-c', '%u', `/proc/${pid}`])).out;
+    const dial = (host: string, port: number) =>
+      sh(['setpriv', `--reuid=${uid}`, `--regid=${KIOSK_GID}`, '--clear-groups', 'node', '-e', `require('node:net').connect(${port},'${host}').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',(e)=>{console.log(e.code);process.exit(0)})`]);
+    const setLan = async (v: string) => {
+      expect((await sh(['sh', '-c', `sed -i '/^STREAMBOX_ROOMS_ALLOW_LAN=/d' /etc/streambox/streambox.env && echo STREAMBOX_ROOMS_ALLOW_LAN=${v} >> /etc/streambox/streambox.env && systemctl reload streambox-kiosk-fence`])).code).toBe(0);
+    };
+    try {
+      await setLan('yes');
+      expect((await dial('10.254.77.2', 80)).out).toBe('connected');
+      expect((await dial('169.254.169.254', 80)).out).not.toBe('connected');
+      expect((await dial('127.0.0.1', 8080)).out).not.toBe('connected');
+    } finally {
+      await setLan('no');
+    }
+    expect((await dial('10.254.77.2', 80)).out).not.toBe('connected');
+  });
+
   it('keeps top-level navigation off them too, and off file:, chrome: and view-source: (by effect, through the window title)', async () => {
     const id = rooms.probe.id;
     const cases: Array<{ url: string; loaded: RegExp }> = [
@@ -168,7 +187,7 @@ describe('the kiosk fence', () => {
       await eventually('probe page back', async () => loads('main'), (n) => n > before, 30_000, 200);
     }
     expect((await metadata.hits()).length).toBe(2);
-    expect((await lan.hits()).length).toBe(1);
+    expect((await lan.hits()).length).toBe(1); // the test's own request (the LAN-open dial sends no request)
   }, 300_000);
 
   it('does nothing for DevTools, view-source, print, new window, incognito, open, save, downloads and history keys', async () => {
