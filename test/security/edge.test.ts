@@ -24,7 +24,7 @@ const EVIL = 'http://evil.example';
 
 interface RoomView {
   id: string;
-  desiredState: string;
+  status: { state: string; desiredState: string };
 }
 
 /** A raw HTTP/1.1 exchange on TCP: what came back, and whether the server closed the connection. */
@@ -159,7 +159,7 @@ describe('the edge against hostile clients', () => {
       expect(res.status).toBe(403);
       expect(JSON.parse(res.body).error.code).toBe('cross_origin_refused');
       const view = (await (await fetch(`${appliance.baseUrl}/api/rooms/${open.id}`, { headers: { cookie: admin } })).json()) as RoomView;
-      expect(view.desiredState).toBe('running');
+      expect(view.status.desiredState).toBe('running');
       expect(await inside(`systemctl is-active room@${open.id}.target`)).toBe('active');
     });
 
