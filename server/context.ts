@@ -2,6 +2,7 @@
  * Wires the parts together from a config, a database and a runtime. main.ts and the tests both
  * build their context here, so what the tests run is what the appliance runs.
  */
+import type { Context } from 'hono';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
@@ -51,7 +52,7 @@ export function createContext(opts: ContextOptions): AppContext {
     log,
     secret: cookieSecret,
     fastPathSeats: config.fastPathSeats,
-    access: (c, roomId) => hasRoomAccess(ctx, c, rooms.get(roomId)),
+    access: (c, roomId) => roomAccess(c, roomId),
     clientAddress,
     fastPathSeatsPerClient: config.fastPathSeatsPerClient,
   });
@@ -60,6 +61,11 @@ export function createContext(opts: ContextOptions): AppContext {
   const arbiter = new ControlArbiter(now, opts.idle ?? { idleMs: config.control.idleMs, warnMs: config.control.warnMs });
   const control = opts.control ?? arbiter;
   const vnc = new VncGateway({ config, log, rooms, vncTokens, control });
+  // Who a WebSocket of a room is (channel, fast path): its access, and the grant it came in on.
+  const roomAccess = (c: Context, roomId: string) => {
+    const room = rooms.get(roomId);
+    return { allowed: hasRoomAccess(ctx, c, room), isAdmin: isAdmin(ctx, c), grant: room.passwordHash ? roomGrant(ctx, c, room) : null };
+  };
   const ctx: AppContext = {
     config,
     log,
@@ -78,10 +84,7 @@ export function createContext(opts: ContextOptions): AppContext {
       log,
       limits: config.control,
       now,
-      access: (c, roomId) => {
-        const room = rooms.get(roomId);
-        return { allowed: hasRoomAccess(ctx, c, room), isAdmin: isAdmin(ctx, c), grant: room.passwordHash ? roomGrant(ctx, c, room) : null };
-      },
+      access: (c, roomId) => roomAccess(c, roomId),
     }),
     media,
     grants: new RoomGrants(new GrantStore(db), now),

@@ -33,8 +33,11 @@ export interface MediaHubDeps {
   fastPathSeats: number;
   /** Seats one client address may hold in a room (so one client cannot take them all). */
   fastPathSeatsPerClient?: number;
-  /** May this request watch the room? (room password cookie, admin) */
-  access(c: Parameters<MiddlewareHandler>[0], roomId: string): boolean;
+  /**
+   * May this request watch the room? (room password cookie, admin) With the grant it came in on
+   * (null: open room or the admin), so a kick or a password change can close its stream too.
+   */
+  access(c: Parameters<MiddlewareHandler>[0], roomId: string): { allowed: boolean; isAdmin: boolean; grant: string | null };
   /** The client's address (behind nginx: the peer nginx saw). */
   clientAddress?(c: Parameters<MiddlewareHandler>[0]): string;
 }
@@ -45,7 +48,12 @@ export const DEFAULT_SEATS_PER_CLIENT = 5;
 interface Viewer {
   lastPong: number;
   client: string;
+  grant: string | null;
+  isAdmin: boolean;
 }
+
+/** What closeViewers matches on. */
+export type ViewerInfo = Pick<Viewer, 'client' | 'grant' | 'isAdmin'>;
 
 interface ActiveIngest {
   abort(reason: string): void;
@@ -200,6 +208,17 @@ export class MediaHub {
     for (const room of this.viewers.values()) for (const ws of room.keys()) ws.close(1001, 'server shutting down');
   }
 
+  /** Closes the room's fast-path viewers that match (a kick, a password change); returns how many. */
+  closeViewers(roomId: string, match: (v: ViewerInfo) => boolean, code: number, reason: string): number {
+    let closed = 0;
+    for (const [ws, v] of this.viewers.get(roomId) ?? []) {
+      if (!match(v)) continue;
+      ws.close(code, reason);
+      closed++;
+    }
+    return closed;
+  }
+
   /** The room is gone: close its viewers and its encoder connection. */
   closeRoom(roomId: string): void {
     for (const ws of this.viewers.get(roomId)?.keys() ?? []) ws.close(CLOSE_ROOM_GONE, 'room deleted');
@@ -218,7 +237,9 @@ export class MediaHub {
       const roomId = c.req.param('id') ?? '';
       if (!isRoomId(roomId)) throw new AppError(400, 'invalid_argument', 'id: is not a room ID', 'id');
       this.deps.rooms.get(roomId); // 404
-      if (!this.deps.access(c, roomId)) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
+      const access = this.deps.access(c, roomId);
+      if (!access.allowed) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
+      c.set('mediaAccess' as never, access as never);
       await next();
     };
 
@@ -226,6 +247,7 @@ export class MediaHub {
       const roomId = c.req.param('id') ?? '';
       const client = this.deps.clientAddress?.(c) ?? 'local';
       const perClient = this.deps.fastPathSeatsPerClient ?? DEFAULT_SEATS_PER_CLIENT;
+      const access = (c.get('mediaAccess' as never) as unknown as { isAdmin: boolean; grant: string | null } | undefined) ?? { isAdmin: false, grant: null };
       let leave: (() => void) | null = null;
       let socket: WebSocket | null = null;
       return {
@@ -240,7 +262,7 @@ export class MediaHub {
             if (mine >= perClient) this.deps.log.info('media: seat refused, per-client cap', { room: roomId, client, seats: mine });
             return;
           }
-          const viewer: Viewer = { lastPong: Date.now(), client };
+          const viewer: Viewer = { lastPong: Date.now(), client, grant: access.grant, isAdmin: access.isAdmin };
           this.viewers.set(roomId, room.set(raw, viewer));
           raw.on('pong', () => (viewer.lastPong = Date.now()));
           leave = this.relay(roomId).join({

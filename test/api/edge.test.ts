@@ -256,6 +256,10 @@ describe('edge', () => {
       const a = await joinRoom(host, room.id, 'ann', ann);
       const b = await joinRoom(host, room.id, 'bob', bob);
       const closed = new Promise<number>((r) => a.ws.once('close', (code) => r(code)));
+      // Ann's fast-path stream, which a hostile page would keep open after its channel closed.
+      const annMedia = new WebSocket(`ws://${host}/api/rooms/${room.id}/media`, { headers: { cookie: ann, origin: `http://${host}` } });
+      await new Promise((resolve, reject) => annMedia.once('open', resolve).once('error', reject));
+      const mediaClosed = new Promise<number>((r) => annMedia.once('close', (code) => r(code)));
 
       const list = await (await t.app.request(`/api/rooms/${room.id}/participants`, { headers: { cookie: admin } })).json();
       expect(list.participants.map((p: { name: string }) => p.name).sort()).toEqual(['ann', 'bob']);
@@ -263,6 +267,7 @@ describe('edge', () => {
       expect(kick.status).toBe(200);
       expect(await kick.json()).toMatchObject({ removed: true, accessRevoked: true, canRejoin: false });
       expect(await closed).toBe(4010);
+      expect(await mediaClosed, 'the fast-path stream of the kicked grant').toBe(4010);
 
       expect((await t.app.request(`/api/rooms/${room.id}/configuration`, { headers: { cookie: ann } })).status).toBe(401);
       await expect(joinRoom(host, room.id, 'ann again', ann)).rejects.toThrow(/401/);

@@ -39,6 +39,9 @@ export function roomAdminRoutes(ctx: AppContext) {
       if (grant) {
         ctx.grants.revoke(grant);
         others = ctx.presence.closeWhere(room.id, (p) => p.grant === grant, CLOSE_REMOVED, 'removed from the room by its host').length;
+        // Their fast-path stream too: a hostile page would not close it itself. (HLS: nginx's
+        // cached yes for that cookie lasts ≤ 5 s; an open room's link is its access anyway.)
+        others += ctx.media.closeViewers(room.id, (v) => v.grant === grant, CLOSE_REMOVED, 'removed from the room by its host');
       }
       ctx.log.info('participant removed', { room: room.id, participant: participantId, accessRevoked: grant !== null });
       return c.json({
@@ -56,6 +59,7 @@ export function roomAdminRoutes(ctx: AppContext) {
       const revoked = ctx.grants.revokeRoom(room.id);
       // With a (new) password, everyone but the admins must give it: close their channels.
       const closed = password === null ? [] : ctx.presence.closeWhere(room.id, (p) => !p.isAdmin, CLOSE_PASSWORD_CHANGED, "the room's password changed");
+      if (password !== null) ctx.media.closeViewers(room.id, (v) => !v.isAdmin, CLOSE_PASSWORD_CHANGED, "the room's password changed");
       ctx.log.info('room password changed', { room: room.id, open: password === null, grantsRevoked: revoked, channelsClosed: closed.length });
       return c.json({ changed: true, passwordProtected: room.passwordHash !== null, grantsRevoked: revoked, channelsClosed: closed.length });
     });
