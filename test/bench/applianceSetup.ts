@@ -1,6 +1,6 @@
 /**
- * The benchmark's adjustments to a freshly booted appliance: more fast-path seats (50 receive-only
- * clients must all get one), and BENCH_FFMPEG_DROPIN, a drop-in for the room encoder's unit
+ * The benchmark's adjustments to a freshly booted appliance: more fast-path seats, all of them for
+ * one address (its 50 receive-only clients all come from the viewer's namespace), and BENCH_FFMPEG_DROPIN, a drop-in for the room encoder's unit
  * (e.g. another ExecStart) to try encoder settings without rebuilding the root.
  */
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import type { Appliance } from '../harness/appliance.js';
 import { log, sleep } from './report.js';
 
 export async function prepareAppliance(app: Appliance): Promise<void> {
-  await app.exec(['sh', '-c', "sed -i 's/^STREAMBOX_FAST_PATH_SEATS=.*/STREAMBOX_FAST_PATH_SEATS=60/' /etc/streambox/streambox.env && systemctl restart streambox-admin"]);
+  const env = '/etc/streambox/streambox.env';
+  await app.exec(['sh', '-c', `sed -i '/^STREAMBOX_FAST_PATH_SEATS/d' ${env} && printf 'STREAMBOX_FAST_PATH_SEATS=60\nSTREAMBOX_FAST_PATH_SEATS_PER_CLIENT=60\n' >> ${env} && systemctl restart streambox-admin`]);
   await waitHealthy(app.baseUrl);
   if (process.env.BENCH_FFMPEG_DROPIN) {
     const conf = readFileSync(process.env.BENCH_FFMPEG_DROPIN, 'utf8');
