@@ -269,10 +269,12 @@ describe('the kiosk fence', () => {
       const rooms = await asUnit(['ls', '-A', '/run/streambox-room']);
       if (member === 'x11vnc') expect(rooms.out.split('\n'), unit).toEqual([a]); // its own socket directory only
       else expect(rooms.code, `${unit}: ls /run/streambox-room -> ${rooms.out}`).not.toBe(0);
-      // x11vnc sees its own credential (the VNC password) and nothing else there.
+      // A unit with credentials (x11vnc: the VNC password; ffmpeg: its publish key) sees its own
+      // directory there and nothing else; the others see none.
       const creds = await asUnit(['ls', '-A', '/run/credentials']);
-      if (member === 'x11vnc') expect(creds.out.split('\n'), unit).toEqual([unit]);
-      else expect(creds.code === 0 && creds.out !== '' ? creds.out : 'hidden', `${unit} lists /run/credentials`).toBe('hidden');
+      const seen = creds.code === 0 ? creds.out.split('\n').filter((x) => x) : [];
+      expect(seen.filter((x) => x !== unit), `${unit} lists other units' credentials`).toEqual([]);
+      if (member === 'x11vnc') expect(seen, unit).toEqual([unit]);
       for (const dir of ['/run/streambox-hls', '/run/dbus', '/run/systemd/units', '/run/systemd/userdb', '/run/systemd/dynamic-uid', '/etc/streambox', '/sys/fs/cgroup/systemd']) {
         const r = await asUnit(['ls', '-A', dir]);
         expect(r.code === 0 && r.out !== '' ? `${dir}: ${r.out}` : 'hidden', `${unit} lists ${dir}`).toBe('hidden');
