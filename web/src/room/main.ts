@@ -461,7 +461,10 @@ class RoomPage {
       this.input.connect(`${vncUrl}?token=${encodeURIComponent(token)}`);
     } catch (err) {
       const e = err as ApiError;
-      // 403: control moved meanwhile (a state message follows). 409: the room is not running.
+      // Asked too often (tokens are rate-limited): wait as long as the server says, quietly.
+      if (e.status === 429 && e.retryAfter) return void this.retryInput(e.retryAfter * 1000);
+      // 403: control moved meanwhile (a state message follows). 409: the room is not running, or
+      // our previous VNC session is still open on the server (it ends within its ping timeout).
       if (e.status !== 403 && e.status !== 409) {
         this.inputFailures++;
         if (this.inputFailures >= 2) v.inputTrouble = true;
@@ -473,9 +476,9 @@ class RoomPage {
     }
   }
 
-  private retryInput(): void {
+  private retryInput(waitMs?: number): void {
     if (this.inputRetry !== null) return;
-    const wait = Math.min(8000, 700 * 2 ** Math.min(this.inputFailures, 4));
+    const wait = waitMs ?? Math.min(8000, 700 * 2 ** Math.min(this.inputFailures, 4));
     this.inputRetry = window.setTimeout(() => {
       this.inputRetry = null;
       this.syncInput();
