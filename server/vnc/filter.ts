@@ -31,8 +31,6 @@ export const CLOSE = {
   controlMoved: 4001,
   /** Too slow: the handshake did not finish, or the connection stopped answering pings. */
   timeout: 4002,
-  /** This holder opened another session (only one each). */
-  replaced: 4003,
 } as const;
 
 export interface FilterOptions {
