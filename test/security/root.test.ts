@@ -255,6 +255,14 @@ describe('the admin service is not root', () => {
     expect((await api(`/api/rooms/${room.id}`, { method: 'DELETE' })).status).toBe(204);
   }, 180_000);
 
+  it('keeps its state when streambox-tls runs again (root units beside it in /var/lib/streambox)', async () => {
+    expect((await sh('systemctl restart streambox-tls.service; systemctl show -P Result streambox-tls.service')).out).toBe('success');
+    expect((await sh('stat -c "%U:%G %a" /var/lib/streambox /var/lib/streambox/streambox.db')).out.split('\n')).toEqual(['root:streambox 1770', 'streambox:streambox 600']);
+    const tls = (await (await api('/api/tls')).json()) as { source: string | null };
+    expect(tls.source, 'the admin service still reads status.json').not.toBeNull();
+    expect((await createRoom()).status.state, 'and still writes its database').toBe('live');
+  }, 120_000);
+
   it('scores below 5 on systemd-analyze security', async () => {
     const r = await sh('systemd-analyze security --no-pager streambox-admin.service');
     const score = /Overall exposure level for streambox-admin\.service: ([\d.]+)/.exec(r.stdout)?.[1];
