@@ -52,9 +52,13 @@ describe('the audience path, from another host', () => {
     await pages?.close();
   }, 120_000);
 
-  /** curl inside the viewer's namespace: status, headers and the body's first bytes (hex). */
+  /**
+   * curl inside the viewer's namespace: status, headers and the body's first bytes (hex). The
+   * headers go through a file: stderr is a socket here, which `-D /dev/stderr` cannot open (curl
+   * 7.88 dies of SIGSEGV on it).
+   */
   const curl = async (url: string, cookie?: string) => {
-    const r = await ns.exec(['sh', '-c', `curl -s -m 10 -D /dev/stderr ${cookie ? `-H 'Cookie: ${cookie}'` : ''} '${url}' | head -c 4096 | od -An -tx1 | tr -d ' \\n'`]);
+    const r = await ns.exec(['sh', '-c', `h=$(mktemp); curl -s -m 10 -D "$h" ${cookie ? `-H 'Cookie: ${cookie}'` : ''} '${url}' | head -c 4096 | od -An -tx1 | tr -d ' \\n'; cat "$h" >&2; rm -f "$h"`]);
     const status = Number(/^HTTP\/[\d.]+ (\d+)/m.exec(r.stderr)?.[1] ?? 0);
     const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(r.stderr)?.[1]?.trim() ?? null;
     return { status, header, hex: r.stdout.trim(), text: Buffer.from(r.stdout.trim(), 'hex').toString('latin1') };
