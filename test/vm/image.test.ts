@@ -272,6 +272,20 @@ describe('the VM image', () => {
       });
     }, ROOM_LIMIT + MIN);
 
+    it('enforces the room\'s and the admin service\'s resource limits (cgroup v2: what nspawn here only accepts)', async () => {
+      await withConsole(async () => {
+        const units = [`browser@${roomId}.service`, `ffmpeg@${roomId}.service`, `xvfb@${roomId}.service`, 'streambox-admin.service'];
+        const script = units.map((u) => `cg=$(systemctl show -p ControlGroup --value ${u}); echo "${u} $(cat /sys/fs/cgroup$cg/memory.max) $(cat /sys/fs/cgroup$cg/pids.max) $(cat /sys/fs/cgroup$cg/cpu.max)"`).join('; ');
+        const out = (await vm!.ssh(['sh', '-c', script])).stdout.trim().split('\n');
+        const limits = Object.fromEntries(out.map((l) => { const [u, ...v] = l.split(' '); return [u!, v.join(' ')]; }));
+        // What the units set (units/*.service), as the kernel holds it for each unit's cgroup.
+        expect(limits[units[0]!]).toBe(`${1536 * 2 ** 20} 512 150000 100000`);
+        expect(limits[units[1]!]).toBe(`${2 ** 30} 64 200000 100000`);
+        expect(limits[units[2]!]).toBe(`${512 * 2 ** 20} 32 100000 100000`);
+        expect(limits[units[3]!]).toBe(`${2 ** 30} 256 max 100000`);
+      });
+    }, 2 * MIN);
+
     it('brings the room back after a reboot, with the same machine-id', async () => {
       await withConsole(async () => {
         const before = (await vm!.ssh(['cat', '/etc/machine-id', '/proc/sys/kernel/random/boot_id'])).stdout.trim().split('\n');
