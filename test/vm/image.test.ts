@@ -276,7 +276,8 @@ describe('the VM image', () => {
       await withConsole(async () => {
         const units = [`browser@${roomId}.service`, `ffmpeg@${roomId}.service`, `xvfb@${roomId}.service`, 'streambox-admin.service'];
         const script = units.map((u) => `cg=$(systemctl show -p ControlGroup --value ${u}); echo "${u} $(cat /sys/fs/cgroup$cg/memory.max) $(cat /sys/fs/cgroup$cg/pids.max) $(cat /sys/fs/cgroup$cg/cpu.max)"`).join('; ');
-        const out = (await vm!.ssh(['sh', '-c', script])).stdout.trim().split('\n');
+        // ssh hands the guest's shell one line: the script goes as one single-quoted word.
+        const out = (await vm!.ssh(['sh', '-c', `'${script}'`])).stdout.trim().split('\n');
         const limits = Object.fromEntries(out.map((l) => { const [u, ...v] = l.split(' '); return [u!, v.join(' ')]; }));
         // What the units set (units/*.service), as the kernel holds it for each unit's cgroup.
         expect(limits[units[0]!]).toBe(`${1536 * 2 ** 20} 512 150000 100000`);
