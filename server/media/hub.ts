@@ -119,7 +119,7 @@ export class MediaHub {
    * connection for the same track replaces the older one (the encoder restarted before the old
    * TCP connection noticed). Returns the functions the transport calls with bytes and at the end.
    */
-  openIngest(roomId: string, kind: TrackInfo['kind'], abort: (reason: string) => void): { push(chunk: Buffer): void; end(): void } {
+  openIngest(roomId: string, kind: TrackInfo['kind'], abort: (reason: string) => void): { push(chunk: Buffer): void; end(): boolean } {
     const key = `${roomId}/${kind}`;
     const relay = () => this.relay(roomId);
     // Nothing reaches the relay before the stream's onMetaData has shown the room's key.
@@ -154,12 +154,14 @@ export class MediaHub {
           abort((err as Error).message);
         }
       },
+      /** The stream ended; true if it was ever a keyed stream of the room (else: refused). */
       end: () => {
-        if (ended) return;
+        if (ended) return keyed && !failed;
         ended = true;
         if (this.ingests.get(key) === me) this.ingests.delete(key);
         this.deps.log.info('media: encoder disconnected', { room: roomId, track: kind });
         this.forgetIfIdle(roomId);
+        return keyed && !failed;
       },
     };
   }

@@ -46,8 +46,9 @@ export function createIngestServer(media: MediaHub, log: Logger): Server {
     });
     req.on('data', (chunk: Buffer) => ingest.push(chunk));
     req.on('end', () => {
-      ingest.end();
-      if (!res.headersSent) reply(200, 'ok');
+      // A body that ended before it showed the room's key (not FLV, too short) is refused too.
+      const accepted = ingest.end();
+      if (!res.headersSent) reply(accepted ? 200 : 400, accepted ? 'ok' : 'no FLV stream with the room key');
     });
     req.on('error', () => ingest.end());
     req.on('close', () => {
