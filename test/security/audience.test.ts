@@ -58,7 +58,7 @@ describe('the audience path, from another host', () => {
    * 7.88 dies of SIGSEGV on it).
    */
   const curl = async (url: string, cookie?: string) => {
-    const r = await ns.exec(['sh', '-c', `h=$(mktemp); curl -s -m 10 -D "$h" ${cookie ? `-H 'Cookie: ${cookie}'` : ''} '${url}' | head -c 4096 | od -An -tx1 | tr -d ' \\n'; cat "$h" >&2; rm -f "$h"`]);
+    const r = await ns.exec(['sh', '-c', `h=$(mktemp); curl -s -m 10 -D "$h" ${cookie ? `-H 'Cookie: ${cookie}'` : ''} '${url}' | head -c 4096 | od -v -An -tx1 | tr -d ' \\n'; cat "$h" >&2; rm -f "$h"`]);
     const status = Number(/^HTTP\/[\d.]+ (\d+)/m.exec(r.stderr)?.[1] ?? 0);
     const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(r.stderr)?.[1]?.trim() ?? null;
     return { status, header, hex: r.stdout.trim(), text: Buffer.from(r.stdout.trim(), 'hex').toString('latin1') };
@@ -92,7 +92,7 @@ describe('the audience path, from another host', () => {
     const fresh = /^(\S+\.ts)$/m.exec(playlist.text)![1]!;
     const ts = await curl(`${base}/hls/${fresh}`, cookie);
     expect(ts.status).toBe(200);
-    expect(isTs(ts.hex)).toBe(true);
+    expect(isTs(ts.hex), `a TS fragment: ${ts.hex.slice(0, 40)}… (${ts.hex.length / 2} bytes)`).toBe(true);
     expect(ts.header('cache-control')).toBe('private, max-age=10');
     expect(ts.header('access-control-allow-origin')).toBeNull();
   }, 120_000);
@@ -104,7 +104,7 @@ describe('the audience path, from another host', () => {
     expect(playlist.header('cache-control')).toBe('no-cache');
     const ts = await curl(`${base}/hls/${fragment}`);
     expect(ts.status).toBe(200);
-    expect(isTs(ts.hex)).toBe(true);
+    expect(isTs(ts.hex), `a TS fragment: ${ts.hex.slice(0, 40)}… (${ts.hex.length / 2} bytes)`).toBe(true);
     expect(ts.header('cache-control')).toBe('public, max-age=10');
     expect(ts.header('access-control-allow-origin')).toBe('*');
     expect((await curl(`${base}/hls/aaaaaaaaaaaaaaaaaaaaaaaa.m3u8`)).status).toBe(403);
