@@ -123,7 +123,7 @@ describe('login throttle', () => {
   });
 
   it('caps the wait', () => {
-    let now = 0;
+    const now = 0;
     const t = new LoginThrottle(() => now, { maxDelayMs: 60_000 });
     for (let i = 0; i < 40; i++) t.failed('ip');
     expect(t.waitMs('ip')).toBe(60_000);

@@ -77,7 +77,10 @@ function forger() {
 
 const open: Array<{ disconnect(): void } | SystemdBus> = [];
 afterEach(() => {
-  for (const c of open.splice(0)) (c instanceof SystemdBus ? c.close() : c.disconnect());
+  for (const c of open.splice(0)) {
+    if (c instanceof SystemdBus) c.close();
+    else c.disconnect();
+  }
 });
 const settle = () => new Promise((r) => setTimeout(r, 200));
 
