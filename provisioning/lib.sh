@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Shared helpers for the provisioning steps. Sourced, not executed.
 # Inputs (environment):
 #   STREAMBOX_SOURCE_DIR  directory holding units/ and provisioning/ (default: the repo root

@@ -139,10 +139,11 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = $san
 EOF
-    openssl req -new -key "$tmp/privkey.pem" -config "$tmp/leaf.cnf" -out "$tmp/leaf.csr" 2>"$tmp/err" &&
-        openssl x509 -req -in "$tmp/leaf.csr" -CA "$STATE/ca/ca.crt" -CAkey "$STATE/ca/ca.key" -CAcreateserial \
-            -CAserial "$tmp/serial" -sha256 -days "$SELF_DAYS" -extfile "$tmp/leaf.cnf" -extensions ext -out "$tmp/leaf.pem" 2>>"$tmp/err" ||
-        { cat "$tmp/err" >&2; rm -rf "$tmp"; die "could not make the server certificate"; }
+    if ! openssl req -new -key "$tmp/privkey.pem" -config "$tmp/leaf.cnf" -out "$tmp/leaf.csr" 2>"$tmp/err" ||
+        ! openssl x509 -req -in "$tmp/leaf.csr" -CA "$STATE/ca/ca.crt" -CAkey "$STATE/ca/ca.key" -CAcreateserial \
+            -CAserial "$tmp/serial" -sha256 -days "$SELF_DAYS" -extfile "$tmp/leaf.cnf" -extensions ext -out "$tmp/leaf.pem" 2>>"$tmp/err"; then
+        cat "$tmp/err" >&2; rm -rf "$tmp"; die "could not make the server certificate"
+    fi
     cat "$tmp/leaf.pem" "$STATE/ca/ca.crt" >"$tmp/fullchain.pem"
     printf '%s\n' "$want" >"$tmp/names"
     mv -f "$tmp/privkey.pem" "$self/privkey.pem.new"

@@ -7,12 +7,14 @@ cert_problem() {
     c=$1 k=$2 host=${3:-}
     [ -e "$c" ] || { echo "$c does not exist"; return; }
     [ -e "$k" ] || { echo "$k does not exist"; return; }
-    [ -r "$c" ] && [ -f "$c" ] || { echo "$c is not a readable file"; return; }
-    [ -r "$k" ] && [ -f "$k" ] || { echo "$k is not a readable file"; return; }
+    { [ -r "$c" ] && [ -f "$c" ]; } || { echo "$c is not a readable file"; return; }
+    { [ -r "$k" ] && [ -f "$k" ]; } || { echo "$k is not a readable file"; return; }
     openssl x509 -in "$c" -noout 2>/dev/null || { echo "$c is not a PEM certificate"; return; }
     cpub=$(openssl x509 -in "$c" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform DER 2>/dev/null | openssl dgst -sha256 -r) || cpub=
     kpub=$(openssl pkey -passin pass: -in "$k" -pubout -outform DER 2>/dev/null | openssl dgst -sha256 -r) || kpub=
-    [ -n "$kpub" ] && openssl pkey -passin pass: -in "$k" -noout 2>/dev/null || { echo "$k is not a PEM private key (or is encrypted)"; return; }
+    if [ -z "$kpub" ] || ! openssl pkey -passin pass: -in "$k" -noout 2>/dev/null; then
+        echo "$k is not a PEM private key (or is encrypted)"; return
+    fi
     [ "$cpub" = "$kpub" ] || { echo "the key in $k does not match the certificate in $c"; return; }
     if ! openssl x509 -in "$c" -noout -checkend 0 >/dev/null 2>&1; then
         echo "$c expired on $(not_after_iso "$c")"; return
