@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the streambox VM image with Packer, for CI and humans. One command:
+# Builds the streambox VM image with Packer, for CI and humans. One command, as root:
 #
-#   sudo image/vm/build.sh                 base disk, admin service bundle, validate, build `local`
-#   sudo image/vm/build.sh base            only the base disk of the `local` source (cached)
-#   sudo image/vm/build.sh validate        packer validate (both sources)
-#   sudo image/vm/build.sh build [local|cloud]   build one source (`cloud` needs internet)
+#   image/vm/build.sh                 base disk, admin service bundle, validate, build `local`
+#   image/vm/build.sh base            only the base disk of the `local` source (cached)
+#   image/vm/build.sh validate        packer validate (both sources)
+#   image/vm/build.sh build [local|cloud]   build one source (`cloud` needs internet)
 #
 # The image ends up in <cache>/vm/output/SOURCE/ (streambox.qcow2, SHA256SUMS, manifest.json);
 # Packer's output in <cache>/vm/logs/packer-build-SOURCE.log, its debug log beside it, the
