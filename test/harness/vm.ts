@@ -19,7 +19,8 @@
  *   wait at once, with the console log, instead of hanging until its timeout.
  * - SSH: a fresh key is handed to the guest as the systemd credential ssh.authorized_keys.root
  *   (SMBIOS OEM string); the image's systemd writes it to /root/.ssh/authorized_keys. That is
- *   the image's documented way in (image/README-vm.md), not a test backdoor.
+ *   the image's documented way in (docs/vm-image.md, "First boot and first login"), not a test
+ *   backdoor.
  * - Shutdown: `system_powerdown` is an ACPI button press; one sent while the guest is still
  *   booting can be lost, so it is resent every few seconds until QEMU exits.
  * - A VM still running when the test process ends is killed (its QEMU PID) as a safety net.
