@@ -5,36 +5,9 @@
  */
 import type { PlaybackSource } from '../shared/types.js';
 import { chooseSource, type PlaybackSession, type SourceDriver } from './source.js';
+import type { PlayerPathInfo, PlayerState, PlayerStats } from './playerTypes.js';
 
-export type PlayerState =
-  /** Nothing loaded. */
-  | 'idle'
-  /** Loading, or retrying because the stream is not there yet (room starting). */
-  | 'waiting'
-  | 'playing'
-  /** It was playing and stopped moving: reconnecting the path. */
-  | 'stalled'
-  /** The browser refused to start playback without a gesture, even muted. */
-  | 'blocked'
-  /** No source this browser can play. */
-  | 'unsupported';
-
-export interface PlayerStats {
-  /** The driver playing: 'fast' (WebCodecs), 'fast-mse', 'hls'. */
-  path: string | null;
-  /** How the overlay names it: 'fast (WebCodecs)', 'fast (MSE)', 'hls'. */
-  pathLabel: string | null;
-  /** Why the better paths were passed over (unsupported here, failed, forced), or null. */
-  pathWhy: string | null;
-  /** The source kind it plays ('fast', 'hls'). */
-  kind: string | null;
-  width: number;
-  height: number;
-  /** Frames per second actually shown, measured over the last seconds. */
-  fps: number | null;
-  delayMs: number | null;
-  droppedFrames: number | null;
-}
+export type { PlayerPathInfo, PlayerState, PlayerStats } from './playerTypes.js';
 
 export interface PlayerOptions {
   muted: boolean;
@@ -44,6 +17,8 @@ export interface PlayerOptions {
   onMediaSize?(width: number, height: number): void;
   /** Sound was wanted but the browser only allowed muted playback. */
   onAutoplayMuted?(): void;
+  /** The path it plays changed (a new attach, a fallback), or null when nothing plays. */
+  onPath?(path: PlayerPathInfo | null): void;
   /** Only this path (a driver's `param` or `path`: `?path=mse` on a room link), no fallback. */
   forcePath?: string | null;
 }
@@ -105,6 +80,7 @@ export class Player {
     this.clearTimers();
     this.session?.destroy();
     this.session = null;
+    this.opts.onPath?.(null);
     this.setState('idle');
   }
 
@@ -159,6 +135,7 @@ export class Player {
     };
     const chosen = chooseSource(this.sources, { avoided, only: this.opts.forcePath ?? null });
     this.chosen = chosen && { driver: chosen.driver, why: chosen.why };
+    this.opts.onPath?.(chosen && { name: chosen.driver.path, label: chosen.driver.label, why: chosen.why });
     if (!chosen) {
       this.setState('unsupported');
       return;

@@ -9,8 +9,9 @@
  * noVNC's gesture handler turns touch into mouse: tap = click, drag = move, two fingers = scroll.
  */
 import RFB from '@novnc/novnc';
+import type { InputState } from './state.js';
 
-export type InputState = 'off' | 'connecting' | 'on';
+export type { InputState } from './state.js';
 
 export class RemoteInput {
   private rfb: RFB | null = null;
