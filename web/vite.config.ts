@@ -29,7 +29,8 @@ export default defineConfig({
             { name: 'novnc', test: /node_modules[\\/]@novnc[\\/]/ },
             // noDynamicStyle must run before video.js: in the same chunk, it comes first.
             { name: 'vendor', test: /node_modules[\\/]|web[\\/]src[\\/]player[\\/]noDynamicStyle\.ts$/ },
-            { name: 'shared', test: /web[\\/]src[\\/](shared|player)[\\/]/ },
+            // protocol/: the WebSocket messages, shared with the server (one copy for both pages).
+            { name: 'shared', test: /web[\\/]src[\\/](shared|player)[\\/]|[\\/]protocol[\\/][^\\/]+\.ts$/ },
           ],
         },
       },

@@ -19,7 +19,8 @@ import { PlaybackKeys } from './playbackKeys.js';
 import { FlvReader } from './flv.js';
 import type { TrackInfo } from './tracks.js';
 import { RoomRelay, type RelayStats } from './relay.js';
-import { CLOSE_ROOM_GONE, CLOSE_SEATS_FULL, type ClientMessage, type ServerMessage } from './wire.js';
+import { CLOSE_ROOM_DELETED, CLOSE_SEATS_FULL } from '../../protocol/closeCodes.js';
+import { decodeClientMessage, encodeMessage, type ServerMessage } from '../../protocol/fastPath.js';
 
 /** How often viewers are pinged, and how long one may stay silent before it is dropped. */
 const PING_EVERY_MS = 2000;
@@ -223,7 +224,7 @@ export class MediaHub {
 
   /** The room is gone: close its viewers and its encoder connection. */
   closeRoom(roomId: string): void {
-    for (const ws of this.viewers.get(roomId)?.keys() ?? []) ws.close(CLOSE_ROOM_GONE, 'room deleted');
+    for (const ws of this.viewers.get(roomId)?.keys() ?? []) ws.close(CLOSE_ROOM_DELETED, 'room deleted');
     for (const kind of ['video', 'audio']) this.ingests.get(`${roomId}/${kind}`)?.abort('room deleted');
     this.relays.delete(roomId);
   }
@@ -274,13 +275,8 @@ export class MediaHub {
         },
         onMessage: (event) => {
           if (typeof event.data !== 'string' || !socket) return;
-          let msg: ClientMessage;
-          try {
-            msg = JSON.parse(event.data) as ClientMessage;
-          } catch {
-            return;
-          }
-          if (msg.type === 'ping' && typeof msg.t === 'number') send(socket, { type: 'pong', t: msg.t, serverTime: Date.now() });
+          const msg = decodeClientMessage(event.data);
+          if (msg?.type === 'ping') send(socket, { type: 'pong', t: msg.t, serverTime: Date.now() });
         },
         onClose: () => {
           leave?.();
@@ -295,5 +291,5 @@ export class MediaHub {
 }
 
 function send(ws: WebSocket, msg: ServerMessage): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  if (ws.readyState === ws.OPEN) ws.send(encodeMessage(msg));
 }

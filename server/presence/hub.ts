@@ -9,13 +9,9 @@
  * rest are dropped), other messages per second. The idle rule counts input the VNC gateway
  * forwarded, never what the page says: `activity` is accepted and ignored (older pages send it).
  *
- * Client -> server: { type: 'request' | 'cancel' | 'release' | 'take' | 'activity' }
- *                   { type: 'pass' | 'decline', to } { type: 'cursor', x, y } { type: 'rename', name }
- * Server -> client: { type: 'welcome', you: { id, key, name, isAdmin } }
- *                   { type: 'state', holder, requests, participants: [{ id, name, isAdmin }] }
- *                   { type: 'cursor', id, x, y } { type: 'idle-warning', msLeft }
- *                   { type: 'room', state } { type: 'error', code, message }
- * Close codes: 4004 room deleted, 4029 over a cap (reason says which).
+ * The messages (both directions) and close codes are protocol/roomChannel.ts and
+ * protocol/closeCodes.ts (4004 room deleted, 4029 over a cap: the reason says which); what a page
+ * sends is checked here against a schema of the same shape before anything reads it.
  */
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
@@ -34,16 +30,16 @@ import { isCleanText } from '../http/text.js';
 import { clientAddress } from '../http/access.js';
 import type { ControlLimits } from '../control/limits.js';
 import { ParticipantCaps, type ConnectionRates } from './caps.js';
+import { CLOSE_OVER_CAP, CLOSE_ROOM_DELETED } from '../../protocol/closeCodes.js';
+import { CLIENT_MESSAGE_MAX_CHARS, NAME_MAX_CHARS, PARTICIPANT_ID_MAX_CHARS, SIMPLE_ACTIONS, TARGETED_ACTIONS, encodeMessage, type ClientMessage, type ServerMessage } from '../../protocol/roomChannel.js';
 
-export const CLOSE_ROOM_DELETED = 4004;
-export const CLOSE_OVER_CAP = 4029;
 /** Participant-list changes are batched this long. */
 const STATE_BATCH_MS = 100;
 
-const nameSchema = z.string().trim().min(1).max(40).refine(isCleanText); // no control or bidi-override characters
-const messageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.enum(['request', 'cancel', 'release', 'take', 'activity']) }),
-  z.object({ type: z.enum(['pass', 'decline']), to: z.string().max(64) }),
+const nameSchema = z.string().trim().min(1).max(NAME_MAX_CHARS).refine(isCleanText); // no control or bidi-override characters
+const messageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
+  z.object({ type: z.enum(SIMPLE_ACTIONS) }),
+  z.object({ type: z.enum(TARGETED_ACTIONS), to: z.string().max(PARTICIPANT_ID_MAX_CHARS) }),
   z.object({ type: z.literal('cursor'), x: z.number().min(0).max(1), y: z.number().min(0).max(1) }),
   z.object({ type: z.literal('rename'), name: nameSchema }),
 ]);
@@ -151,7 +147,7 @@ export class PresenceHub {
       if (!isRoomId(roomId)) throw new AppError(400, 'invalid_argument', 'id: is not a room ID', 'id');
       this.deps.rooms.get(roomId); // 404
       const name = nameSchema.safeParse(c.req.query('name') ?? '');
-      if (!name.success) throw new AppError(400, 'invalid_argument', 'name: 1-40 characters are required', 'name');
+      if (!name.success) throw new AppError(400, 'invalid_argument', `name: 1-${NAME_MAX_CHARS} characters are required`, 'name');
       const access = this.deps.access(c, roomId);
       if (!access.allowed) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
       c.set('presenceGrant' as never, (access.grant ?? null) as never);
@@ -174,7 +170,7 @@ export class PresenceHub {
           this.grantOf.set(id, grant);
           const before = this.deps.arbiter.holder(roomId);
           this.deps.arbiter.join(roomId, { id, name, isAdmin });
-          ws.send(JSON.stringify({ type: 'welcome', you: { id, key, name, isAdmin } }));
+          ws.send(encodeMessage({ type: 'welcome', you: { id, key, name, isAdmin } }));
           this.afterChange(roomId, before, true);
         },
         onMessage: (event) => this.onMessage(id, event.data),
@@ -187,7 +183,7 @@ export class PresenceHub {
 
   private onMessage(id: string, raw: unknown): void {
     const conn = this.connections.get(id);
-    if (!conn || typeof raw !== 'string' || raw.length > 2048) return;
+    if (!conn || typeof raw !== 'string' || raw.length > CLIENT_MESSAGE_MAX_CHARS) return;
     let parsed;
     try {
       parsed = messageSchema.safeParse(JSON.parse(raw));
@@ -304,13 +300,13 @@ export class PresenceHub {
     }
   }
 
-  private send(id: string, msg: object): void {
+  private send(id: string, msg: ServerMessage): void {
     const c = this.connections.get(id);
-    if (c && c.ws.readyState === 1) c.ws.send(JSON.stringify(msg));
+    if (c && c.ws.readyState === 1) c.ws.send(encodeMessage(msg));
   }
 
-  private broadcast(roomId: string, msg: object, except?: string): void {
-    const text = JSON.stringify(msg);
+  private broadcast(roomId: string, msg: ServerMessage, except?: string): void {
+    const text = encodeMessage(msg);
     for (const c of this.connections.values()) if (c.roomId === roomId && c.id !== except && c.ws.readyState === 1) c.ws.send(text);
   }
 }

@@ -16,10 +16,11 @@
  * accepted clipboard text.
  */
 import { keyEvent, pointerEvent } from './rfb.js';
+import { CLOSE_VNC_CONTROL_MOVED, CLOSE_VNC_TIMEOUT } from '../../protocol/closeCodes.js';
 
 export const MSG = { setPixelFormat: 0, setEncodings: 2, fbUpdateRequest: 3, keyEvent: 4, pointerEvent: 5, clientCutText: 6 } as const;
 
-/** WebSocket close codes the gateway uses; the room page shows `reason`. */
+/** WebSocket close codes the gateway uses (its own ones: protocol/closeCodes.ts); the room page shows `reason`. */
 export const CLOSE = {
   /** A message we do not allow (unknown type, or a malformed handshake). */
   protocol: 1002,
@@ -28,9 +29,9 @@ export const CLOSE = {
   /** x11vnc went away or failed. */
   upstream: 1011,
   /** Control moved to someone else. */
-  controlMoved: 4001,
+  controlMoved: CLOSE_VNC_CONTROL_MOVED,
   /** Too slow: the handshake did not finish, or the connection stopped answering pings. */
-  timeout: 4002,
+  timeout: CLOSE_VNC_TIMEOUT,
 } as const;
 
 export interface FilterOptions {

@@ -15,9 +15,8 @@ import { validate } from '../validate.js';
 import { participantParam, roomIdParam, roomPasswordSchema } from '../schemas.js';
 import { requireAdmin } from '../access.js';
 import { conflict, notFound } from '../../errors.js';
+import { CLOSE_PASSWORD_CHANGED, CLOSE_REMOVED } from '../../../protocol/closeCodes.js';
 
-export const CLOSE_REMOVED = 4010;
-export const CLOSE_PASSWORD_CHANGED = 4011;
 
 export function roomAdminRoutes(ctx: AppContext) {
   return new Hono()

@@ -1,34 +1,13 @@
 /**
- * The room channel: one WebSocket per participant (protocol in server/presence/hub.ts).
+ * The room channel: one WebSocket per participant (its messages and close codes: protocol/).
  * Reconnects with backoff when it drops; every new connection is a new participant identity
  * (a fresh welcome), so callers reset what they knew about themselves on 'welcome'.
  */
-export interface Me {
-  id: string;
-  key: string;
-  name: string;
-  isAdmin: boolean;
-}
+import { CLOSE_OVER_CAP, CLOSE_PASSWORD_CHANGED, CLOSE_REMOVED, CLOSE_ROOM_DELETED } from '../../../protocol/closeCodes.js';
+import { channelPath, decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../../../protocol/roomChannel.js';
 
-export interface Participant {
-  id: string;
-  name: string;
-  isAdmin: boolean;
-}
-
-export type ServerMessage =
-  | { type: 'welcome'; you: Me }
-  | { type: 'state'; holder: string | null; requests: string[]; participants: Participant[] }
-  | { type: 'cursor'; id: string; x: number; y: number }
-  | { type: 'idle-warning'; msLeft: number }
-  | { type: 'room'; state: string }
-  | { type: 'error'; code: string; message: string };
-
-export type ClientMessage =
-  | { type: 'request' | 'cancel' | 'release' | 'take' | 'activity' }
-  | { type: 'pass' | 'decline'; to: string }
-  | { type: 'cursor'; x: number; y: number }
-  | { type: 'rename'; name: string };
+export type { ClientMessage, Me, Participant, ServerMessage } from '../../../protocol/roomChannel.js';
+export { CLOSE_OVER_CAP, CLOSE_PASSWORD_CHANGED, CLOSE_REMOVED, CLOSE_ROOM_DELETED } from '../../../protocol/closeCodes.js';
 
 export type ChannelStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -43,12 +22,6 @@ export interface ChannelHooks {
    */
   onEnd(reason: 'deleted' | 'refused' | 'full' | 'removed' | 'password', detail?: string): void;
 }
-
-export const CLOSE_ROOM_DELETED = 4004;
-export const CLOSE_OVER_CAP = 4029;
-/** server/http/routes/roomAdmin.ts */
-export const CLOSE_REMOVED = 4010;
-export const CLOSE_PASSWORD_CHANGED = 4011;
 
 export class RoomChannel {
   private ws: WebSocket | null = null;
@@ -75,7 +48,7 @@ export class RoomChannel {
 
   send(msg: ClientMessage): boolean {
     if (this.ws?.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(msg));
+    this.ws.send(encodeMessage(msg));
     return true;
   }
 
@@ -103,7 +76,7 @@ export class RoomChannel {
 
   private open(): void {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${proto}//${location.host}/api/rooms/${this.roomId}/events?name=${encodeURIComponent(this.name)}`;
+    const url = `${proto}//${location.host}${channelPath(this.roomId, this.name)}`;
     this.hooks.onStatus(this.everOpened ? 'reconnecting' : 'connecting', { attempt: this.attempt });
     const ws = new WebSocket(url);
     this.ws = ws;
@@ -117,13 +90,8 @@ export class RoomChannel {
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') return;
-      let msg: ServerMessage;
-      try {
-        msg = JSON.parse(ev.data) as ServerMessage;
-      } catch {
-        return;
-      }
-      this.hooks.onMessage(msg);
+      const msg = decodeServerMessage(ev.data);
+      if (msg) this.hooks.onMessage(msg);
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;

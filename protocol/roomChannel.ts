@@ -1,0 +1,63 @@
+/**
+ * The room channel's messages: one WebSocket per participant, GET /api/rooms/:id/events?name=...
+ * (server/presence/hub.ts serves it, web/src/room/channel.ts speaks it). Text frames, one JSON
+ * object each. Close codes: closeCodes.ts (4004 deleted, 4010 removed, 4011 password, 4029 cap).
+ */
+
+import { decodeTyped } from './json.js';
+
+/** Longest participant name, in characters (after trimming). */
+export const NAME_MAX_CHARS = 40;
+/** Longest client message, in characters: anything longer is not read. */
+export const CLIENT_MESSAGE_MAX_CHARS = 2048;
+/** Longest participant ID a `pass` / `decline` may name. */
+export const PARTICIPANT_ID_MAX_CHARS = 64;
+
+/** This participant, as the server made it on this connection (a reconnection is someone new). */
+export interface Me {
+  id: string;
+  /** Proves who we are to GetVncToken; never shown to others. */
+  key: string;
+  name: string;
+  isAdmin: boolean;
+}
+
+export interface Participant {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+}
+
+/** Actions with no argument: ask for control, withdraw the ask, give it up, take it (admin). */
+export const SIMPLE_ACTIONS = ['request', 'cancel', 'release', 'take', 'activity'] as const;
+/** The holder's answer to someone: hand control over, or turn their request down. */
+export const TARGETED_ACTIONS = ['pass', 'decline'] as const;
+
+/** Page -> server. `activity` is accepted and ignored (older pages send it). */
+export type ClientMessage =
+  | { type: (typeof SIMPLE_ACTIONS)[number] }
+  | { type: (typeof TARGETED_ACTIONS)[number]; to: string }
+  /** The pointer, as fractions of the picture (0..1). */
+  | { type: 'cursor'; x: number; y: number }
+  | { type: 'rename'; name: string };
+
+/** Server -> page. */
+export type ServerMessage =
+  | { type: 'welcome'; you: Me }
+  | { type: 'state'; holder: string | null; requests: string[]; participants: Participant[] }
+  | { type: 'cursor'; id: string; x: number; y: number }
+  | { type: 'idle-warning'; msLeft: number }
+  /** The room's state word (status.state), or 'deleted' just before the 4004 close. */
+  | { type: 'room'; state: string }
+  /** `invalid_message`, `rate_limited`, or a control refusal (`not_holder`, `not_admin`, ...). */
+  | { type: 'error'; code: string; message: string };
+
+export const encodeMessage = (msg: ClientMessage | ServerMessage): string => JSON.stringify(msg);
+
+/** A server message from a text frame; null when it is not JSON with a string `type`. */
+export function decodeServerMessage(text: string): ServerMessage | null {
+  return decodeTyped(text) as ServerMessage | null;
+}
+
+/** The channel's path for a room and a display name. */
+export const channelPath = (roomId: string, name: string): string => `/api/rooms/${roomId}/events?name=${encodeURIComponent(name)}`;
