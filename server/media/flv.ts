@@ -17,8 +17,12 @@ import { MediaFormatError } from './tracks.js';
 
 const HEADER_BYTES = 9;
 const TAG_HEADER_BYTES = 11;
-/** A 1080p key frame is ~100-300 KB; anything near this is broken input. */
-export const MAX_TAG_BYTES = 16 * 1024 * 1024;
+/**
+ * A 1080p key frame is ~100-300 KB; anything near this is broken input. Below FLV's u24 size
+ * field's own ceiling (16 MiB - 1), which the 16 MiB this once was could never catch; the same
+ * as the relay's GOP cache (relay.ts), which a bigger frame would overflow on its own.
+ */
+export const MAX_TAG_BYTES = 8 * 1024 * 1024;
 
 const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
