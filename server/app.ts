@@ -12,14 +12,17 @@ import { webRoutes } from './http/routes/web.js';
 import { tlsRoutes } from './http/routes/tls.js';
 import { playbackRoutes } from './http/routes/playback.js';
 import { roomAdminRoutes } from './http/routes/roomAdmin.js';
+import { capacityRoutes } from './http/routes/capacity.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { originGuard } from './http/originGuard.js';
 import { forwardedHeader } from './http/access.js';
+import type { AppEnv } from './http/env.js';
+import { roomSocketGuard } from './http/roomSocket.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export function createApp(ctx: AppContext, now: () => number = Date.now) {
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
   app.onError(handleError(ctx.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.use('*', securityHeaders((c) => forwardedHeader(c, 'x-forwarded-host') ?? c.req.header('host')));
@@ -33,11 +36,13 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
 
   app.route('/api/health', healthRoutes(ctx));
   app.route('/', tlsRoutes(ctx));
-  app.get('/api/rooms/:id/vnc', ...ctx.vnc.handlers());
-  app.get('/api/rooms/:id/events', ...ctx.presence.handlers());
-  app.get('/api/rooms/:id/media', ...ctx.media.handlers());
+  // A room's three WebSockets, one guard (room ID, room, upgrade, Origin, access: roomSocket.ts).
+  app.get('/api/rooms/:id/vnc', roomSocketGuard(ctx, 'token'), ...ctx.vnc.handlers());
+  app.get('/api/rooms/:id/events', roomSocketGuard(ctx, 'room'), ...ctx.presence.handlers());
+  app.get('/api/rooms/:id/media', roomSocketGuard(ctx, 'room'), ctx.media.handler());
   app.route('/api/auth', authRoutes(ctx));
   app.route('/api/playback', playbackRoutes(ctx));
+  app.route('/api/capacity', capacityRoutes(ctx));
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
   app.route('/api/rooms', roomAdminRoutes(ctx));

@@ -2,7 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { loadControlLimits, type ControlLimits } from './control/limits.js';
+import { loadCapacity, type CapacitySettings } from './rooms/capacity.js';
 
 export interface Config {
   listenHost: string;
@@ -42,6 +44,8 @@ export interface Config {
   tlsDir: string;
   /** Participant caps and the idle rule (STREAMBOX_CONTROL_*, STREAMBOX_PARTICIPANTS_*, STREAMBOX_CURSOR_RATE). */
   control: ControlLimits;
+  /** The cores rooms may use and what a room costs (STREAMBOX_CAPACITY_CORES, STREAMBOX_ROOM_COST; rooms/capacity.ts). */
+  capacity: CapacitySettings;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */
@@ -99,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpsPort: port(env.STREAMBOX_HTTPS_PORT, 443, 'STREAMBOX_HTTPS_PORT'),
     tlsDir: env.STREAMBOX_TLS_DIR ?? join(dataDir, 'tls'),
     control: loadControlLimits(env),
+    capacity: loadCapacity(env, availableParallelism()),
   };
 }

@@ -2,7 +2,6 @@
  * Wires the parts together from a config, a database and a runtime. main.ts and the tests both
  * build their context here, so what the tests run is what the appliance runs.
  */
-import type { Context } from 'hono';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
@@ -18,7 +17,6 @@ import { ControlArbiter, type ArbiterOptions } from './control/arbiter.js';
 import type { ControlPolicy } from './control/policy.js';
 import { VncGateway } from './vnc/gateway.js';
 import { PresenceHub } from './presence/hub.js';
-import { clientAddress, hasRoomAccess, isAdmin, roomGrant } from './http/access.js';
 import { RoomGrants } from './auth/roomGrants.js';
 import { GrantStore } from './store/grantStore.js';
 import { newSecret } from './rooms/ids.js';
@@ -43,29 +41,28 @@ export function createContext(opts: ContextOptions): AppContext {
   const clock = () => new Date(now());
   const authStore = new AuthStore(db);
   const cookieSecret = authStore.getOrCreateSetting('cookie_secret', () => newSecret(32));
-  // The relay needs the rooms (for access) and the rooms need the relay's ingest URLs.
+  // The rooms need the relay's encoder files, and the relay needs the rooms.
   let media: MediaHub | null = null;
   const relayUrl = (roomId: string) => ingestUrl(config.ingestHost, config.ingestPort, roomId);
-  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log, relayUrl, encoderFiles: (roomId) => media!.encoderFiles(roomId) });
+  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log, relayUrl, encoderFiles: (roomId) => media!.encoderFiles(roomId), capacity: config.capacity });
   media = new MediaHub({
     rooms,
     log,
     secret: cookieSecret,
     fastPathSeats: config.fastPathSeats,
-    access: (c, roomId) => roomAccess(c, roomId),
-    clientAddress,
     fastPathSeatsPerClient: config.fastPathSeatsPerClient,
   });
   const auth = new AdminAuth({ store: authStore, throttle: new LoginThrottle(now), clock, log, dataDir: config.dataDir, passwordFile: config.adminPasswordFile });
   const vncTokens = new VncTokens(now, undefined, config.control.vncTokensPerMinute);
   const arbiter = new ControlArbiter(now, opts.idle ?? { idleMs: config.control.idleMs, warnMs: config.control.warnMs });
   const control = opts.control ?? arbiter;
-  const vnc = new VncGateway({ config, log, rooms, vncTokens, control });
-  // Who a WebSocket of a room is (channel, fast path): its access, and the grant it came in on.
-  const roomAccess = (c: Context, roomId: string) => {
-    const room = rooms.get(roomId);
-    return { allowed: hasRoomAccess(ctx, c, room), isAdmin: isAdmin(ctx, c), grant: room.passwordHash ? roomGrant(ctx, c, room) : null };
-  };
+  // Control changes come from the arbiter whatever policy decides who may drive: the gateway
+  // and the channel follow them; neither calls the other.
+  const vnc = new VncGateway({ config, log, vncTokens, control, controlChanges: arbiter });
+  // The idle clock runs on input that reached the room, as the gateway saw it.
+  vnc.onInput((roomId, participantId) => {
+    if (participantId !== null) arbiter.activity(roomId, participantId);
+  });
   const ctx: AppContext = {
     config,
     log,
@@ -76,16 +73,7 @@ export function createContext(opts: ContextOptions): AppContext {
     control,
     arbiter,
     vnc,
-    presence: new PresenceHub({
-      arbiter,
-      rooms,
-      vnc,
-      vncTokens,
-      log,
-      limits: config.control,
-      now,
-      access: (c, roomId) => roomAccess(c, roomId),
-    }),
+    presence: new PresenceHub({ arbiter, rooms, vncTokens, log, limits: config.control, now }),
     media,
     grants: new RoomGrants(new GrantStore(db), now),
     cookieSecret,

@@ -21,4 +21,6 @@ export const unauthenticated = (message = 'log in first') => new AppError(401, '
 export const forbidden = (message: string) => new AppError(403, 'permission_denied', message);
 export const rateLimited = (retryAfterSeconds: number) =>
   Object.assign(new AppError(429, 'too_many_attempts', `too many failed attempts; try again in ${retryAfterSeconds} s`), { retryAfterSeconds });
+/** The host has no room for one more room of this size (rooms/capacity.ts). */
+export const capacityExceeded = (message: string) => new AppError(409, 'capacity_exceeded', message);
 export const unavailable = (message: string) => new AppError(503, 'unavailable', message);

@@ -6,14 +6,19 @@
  *           -> a failed start is recorded on the row, the room stays visible with its failure.
  * Deletion: desired 'deleting' -> runtime.stop -> runtime.remove (env file) -> row deleted.
  *           Each step is idempotent, and a row left in 'deleting' is finished by reconcile.
+ * Admission: a create or start that would take the running rooms past the host's budget
+ *           (capacity.ts) is refused with 409 capacity_exceeded before anything is made. The
+ *           check and the row change run in one synchronous step, so two requests at once
+ *           cannot both take the last place.
  */
 import { RuntimeJobError, RuntimeUnavailableError, type RoomRuntime, type RoomSpec } from '../runtime/types.js';
 import type { RoomStore } from '../store/roomStore.js';
 import type { Logger } from '../log.js';
-import { conflict, notFound, unavailable } from '../errors.js';
+import { capacityExceeded, conflict, notFound, unavailable } from '../errors.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import { newRoomId, newSecret } from './ids.js';
 import { roomStatus } from './status.js';
+import { admit, type Admission, type CapacitySettings } from './capacity.js';
 import type { RoomConfig, RoomFailure, RoomRecord, RoomStatus } from './types.js';
 
 export interface CreateRoomInput {
@@ -31,6 +36,8 @@ export interface RoomsServiceDeps {
   relayUrl: (roomId: string) => string;
   /** The encoder's secrets as files (publish and ingest keys; see media/hub.ts encoderFiles). */
   encoderFiles?: (roomId: string) => RoomSpec['encoderFiles'];
+  /** The host's budget for rooms; absent: every room is admitted. */
+  capacity?: CapacitySettings;
 }
 
 export type RoomChangeListener = (roomId: string | null) => void;
@@ -79,11 +86,14 @@ export class RoomsService {
   }
 
   async create(input: CreateRoomInput): Promise<RoomRecord> {
+    const passwordHash = input.password ? await hashSecret(input.password) : null;
+    // No await between the check and the insert: the row is the claim on the capacity.
+    this.requireCapacity(input.config, null);
     const room = this.deps.store.insert({
       id: newRoomId(),
       name: input.name,
       config: input.config,
-      passwordHash: input.password ? await hashSecret(input.password) : null,
+      passwordHash,
       vncPassword: newSecret(6), // x11vnc compares at most 8 characters of a VNC password
       now: this.now(),
     });
@@ -97,6 +107,7 @@ export class RoomsService {
     return this.exclusive(id, async () => {
       const room = this.get(id);
       if (room.desiredState === 'deleting') throw conflict(`room ${id} is being deleted`);
+      if (room.desiredState !== 'running') this.requireCapacity(room.config, id);
       this.deps.store.setDesiredState(id, 'running', this.now());
       await this.startRoom({ ...room, desiredState: 'running' });
       this.emit(id);
@@ -130,6 +141,19 @@ export class RoomsService {
     } catch (err) {
       return roomStatus(room.desiredState, null, room.lastError, (err as Error).message);
     }
+  }
+
+  /** Would a room of this shape fit beside the rooms that run (or are wanted running) now? */
+  admission(shape: Pick<RoomRecord['config'], 'width' | 'height' | 'fps'>, exceptId: string | null = null): Admission {
+    const running = this.deps.store.list().filter((r) => r.desiredState === 'running' && r.id !== exceptId).map((r) => r.config);
+    return admit(running, shape, this.deps.capacity ?? { budgetCores: null, model: { baseCores: 0, coresPerMegapixelSecond: 0 } });
+  }
+
+  private requireCapacity(config: RoomRecord['config'], exceptId: string | null): void {
+    const a = this.admission(config, exceptId);
+    if (a.ok) return;
+    this.deps.log.warn('room refused: over capacity', { room: exceptId, used: a.usedCores, budget: a.budgetCores, wanted: a.candidateCores });
+    throw capacityExceeded(a.message);
   }
 
   /** Does a participant's password open this room? Open rooms need none. */

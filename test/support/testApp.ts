@@ -31,7 +31,9 @@ export async function makeTestApp(runtime: RoomRuntime, opts: { dir?: string; co
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sbx-api-'));
   const passwordFile = join(dir, 'admin-password');
   writeFileSync(passwordFile, `${ADMIN_PASSWORD}\n`);
-  const config = loadConfig({ STREAMBOX_DATA_DIR: dir, STREAMBOX_ADMIN_PASSWORD_FILE: passwordFile, STREAMBOX_ROOMS_ENV_DIR: join(dir, 'rooms'), ...opts.env });
+  // Admission off unless a test sets STREAMBOX_CAPACITY_CORES: the in-memory runtime runs no
+  // encoder, and most tests create more 1080p rooms than this machine's cores would admit.
+  const config = loadConfig({ STREAMBOX_DATA_DIR: dir, STREAMBOX_ADMIN_PASSWORD_FILE: passwordFile, STREAMBOX_ROOMS_ENV_DIR: join(dir, 'rooms'), STREAMBOX_CAPACITY_CORES: '0', ...opts.env });
   const db = openDb(config.dbPath);
   const clock = { now: Date.parse('2026-11-26T10:00:00Z') };
   const ctx = createContext({ config, db, runtime, log: silentLogger, now: () => clock.now, ...(opts.control ? { control: opts.control } : {}) });
