@@ -8,9 +8,12 @@
  *   oldest pending request, else nobody holds it and the next request gets it at once.
  * - An idle holder is warned, then loses control.
  * - The admin can take control at any time.
- * Every method returns whether anything changed, so the caller knows when to broadcast.
+ * Every method returns whether anything changed, so the caller knows when to broadcast. A change
+ * of holder is also an event (events.ts), whichever method caused it: the VNC gateway and the room
+ * channel follow those, not the caller.
  */
 import type { ControlPolicy, Requester } from './policy.js';
+import { ControlEvents, type ControlChanges, type ControlListener } from './events.js';
 
 export interface Participant {
   id: string;
@@ -49,13 +52,18 @@ export class ControlError extends Error {
 
 export type TickResult = { roomId: string; kind: 'warn'; holder: string; msLeft: number } | { roomId: string; kind: 'revoked'; holder: string };
 
-export class ControlArbiter implements ControlPolicy {
+export class ControlArbiter implements ControlPolicy, ControlChanges {
   private readonly rooms = new Map<string, RoomControlState>();
+  private readonly events = new ControlEvents();
 
   constructor(
     private readonly now: () => number,
     private readonly opts: ArbiterOptions = { idleMs: 5 * 60_000, warnMs: 30_000 },
   ) {}
+
+  onControlChange(listener: ControlListener): () => void {
+    return this.events.onControlChange(listener);
+  }
 
   mayDrive(roomId: string, who: Requester): boolean {
     const state = this.rooms.get(roomId);
@@ -76,7 +84,7 @@ export class ControlArbiter implements ControlPolicy {
     const state = this.room(roomId);
     if (state.participants.some((p) => p.id === participant.id)) return false;
     state.participants.push({ ...participant, joinedAt: this.now() });
-    if (state.holder === null && state.participants.length === 1) this.give(state, participant.id);
+    if (state.holder === null && state.participants.length === 1) this.give(roomId, state, participant.id);
     return true;
   }
 
@@ -92,8 +100,8 @@ export class ControlArbiter implements ControlPolicy {
     if (!state || !state.participants.some((p) => p.id === participantId)) return false;
     state.participants = state.participants.filter((p) => p.id !== participantId);
     state.requests = state.requests.filter((id) => id !== participantId);
-    if (state.holder === participantId) this.handOn(state);
     if (state.participants.length === 0) this.rooms.delete(roomId);
+    if (state.holder === participantId) this.handOn(roomId, state);
     return true;
   }
 
@@ -101,7 +109,7 @@ export class ControlArbiter implements ControlPolicy {
     const state = this.room(roomId);
     this.member(roomId, participantId);
     if (state.holder === participantId || state.requests.includes(participantId)) return false;
-    if (state.holder === null) this.give(state, participantId);
+    if (state.holder === null) this.give(roomId, state, participantId);
     else state.requests.push(participantId);
     return true;
   }
@@ -118,7 +126,7 @@ export class ControlArbiter implements ControlPolicy {
     const state = this.holderState(roomId, holderId);
     this.member(roomId, toId);
     if (toId === holderId) return false;
-    this.give(state, toId);
+    this.give(roomId, state, toId);
     return true;
   }
 
@@ -131,7 +139,7 @@ export class ControlArbiter implements ControlPolicy {
 
   release(roomId: string, holderId: string): boolean {
     const state = this.holderState(roomId, holderId);
-    this.handOn(state);
+    this.handOn(roomId, state);
     return true;
   }
 
@@ -141,7 +149,7 @@ export class ControlArbiter implements ControlPolicy {
     if (!p.isAdmin) throw new ControlError('not_admin', 'only the admin can take control');
     const state = this.room(roomId);
     if (state.holder === adminId) return false;
-    this.give(state, adminId);
+    this.give(roomId, state, adminId);
     return true;
   }
 
@@ -164,8 +172,8 @@ export class ControlArbiter implements ControlPolicy {
       const idle = now - state.holderActiveAt;
       if (idle >= this.opts.idleMs) {
         const holder = state.holder;
-        this.handOn(state, holder);
         out.push({ roomId, kind: 'revoked', holder });
+        this.handOn(roomId, state, holder);
       } else if (idle >= this.opts.idleMs - this.opts.warnMs && state.idleWarningSentAt === null) {
         state.idleWarningSentAt = now;
         out.push({ roomId, kind: 'warn', holder: state.holder, msLeft: this.opts.idleMs - idle });
@@ -174,22 +182,24 @@ export class ControlArbiter implements ControlPolicy {
     return out;
   }
 
-  private give(state: RoomControlState, participantId: string): void {
+  private give(roomId: string, state: RoomControlState, participantId: string): void {
+    const from = state.holder;
     state.holder = participantId;
     state.requests = state.requests.filter((id) => id !== participantId);
     state.holderActiveAt = this.now();
     state.idleWarningSentAt = null;
+    if (from !== participantId) this.events.emit({ roomId, from, to: participantId });
   }
 
   /** Control leaves the holder: to the oldest request (other than `skip`), else to nobody. */
-  private handOn(state: RoomControlState, skip?: string): void {
+  private handOn(roomId: string, state: RoomControlState, skip?: string): void {
     const next = state.requests.find((id) => id !== skip && state.participants.some((p) => p.id === id));
-    if (next) this.give(state, next);
-    else {
-      state.holder = null;
-      state.holderActiveAt = null;
-      state.idleWarningSentAt = null;
-    }
+    if (next) return this.give(roomId, state, next);
+    const from = state.holder;
+    state.holder = null;
+    state.holderActiveAt = null;
+    state.idleWarningSentAt = null;
+    if (from !== null) this.events.emit({ roomId, from, to: null });
   }
 
   private room(roomId: string): RoomControlState {

@@ -36,21 +36,26 @@ export function originGuard(config: Pick<Config, 'publicUrl' | 'httpPort' | 'htt
   return async (c, next) => {
     const upgrade = c.req.header('upgrade') !== undefined;
     if (SAFE_METHODS.has(c.req.method) && !upgrade) return next();
-    const origin = c.req.header('origin');
-    if (origin !== undefined) {
-      let normalised: string | null = null;
-      try {
-        normalised = origin === 'null' ? null : new URL(origin).origin;
-      } catch {
-        normalised = null;
-      }
-      if (normalised === null || !ownOrigins(c, config).has(normalised)) {
-        throw refuse(`origin: '${origin.slice(0, 100)}' is not this appliance; requests that change something (and WebSockets) must come from its own pages`);
-      }
-      return next();
-    }
-    const site = c.req.header('sec-fetch-site');
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refuse(`origin: a ${site.slice(0, 20)} request may not change anything here`);
+    checkOrigin(c, config);
     return next();
   };
+}
+
+/** Throws 403 cross_origin_refused unless this request may come from where it says it does (rules above). */
+export function checkOrigin(c: Context, config: Pick<Config, 'publicUrl' | 'httpPort' | 'httpsPort'>): void {
+  const origin = c.req.header('origin');
+  if (origin !== undefined) {
+    let normalised: string | null = null;
+    try {
+      normalised = origin === 'null' ? null : new URL(origin).origin;
+    } catch {
+      normalised = null;
+    }
+    if (normalised === null || !ownOrigins(c, config).has(normalised)) {
+      throw refuse(`origin: '${origin.slice(0, 100)}' is not this appliance; requests that change something (and WebSockets) must come from its own pages`);
+    }
+    return;
+  }
+  const site = c.req.header('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refuse(`origin: a ${site.slice(0, 20)} request may not change anything here`);
 }

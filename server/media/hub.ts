@@ -6,13 +6,14 @@
  *   HTTP port, like every other route), limited to `fastPathSeats` per room; past that, pages
  *   use the audience path (HLS).
  * A viewer whose browser vanished is found by WebSocket pings and dropped within seconds.
+ * The viewers' route is behind http/roomSocket.ts's guard (room, Origin, access) like the others.
  */
 import type { MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import type { RoomsService } from '../rooms/service.js';
-import { AppError } from '../errors.js';
+import type { AppEnv } from '../http/env.js';
 import { isRoomId } from '../rooms/ids.js';
 import { hmac, safeEqual } from '../auth/secrets.js';
 import { PlaybackKeys } from './playbackKeys.js';
@@ -34,13 +35,6 @@ export interface MediaHubDeps {
   fastPathSeats: number;
   /** Seats one client address may hold in a room (so one client cannot take them all). */
   fastPathSeatsPerClient?: number;
-  /**
-   * May this request watch the room? (room password cookie, admin) With the grant it came in on
-   * (null: open room or the admin), so a kick or a password change can close its stream too.
-   */
-  access(c: Parameters<MiddlewareHandler>[0], roomId: string): { allowed: boolean; isAdmin: boolean; grant: string | null };
-  /** The client's address (behind nginx: the peer nginx saw). */
-  clientAddress?(c: Parameters<MiddlewareHandler>[0]): string;
 }
 
 /** Default seats per client address: 5 of the default 30. */
@@ -234,26 +228,19 @@ export class MediaHub {
     if (!ingesting && !(this.viewers.get(roomId)?.size ?? 0)) this.relays.delete(roomId);
   }
 
-  /** Hono handlers for GET /api/rooms/:id/media (WebSocket). */
-  handlers(): [MiddlewareHandler, MiddlewareHandler] {
-    const authorize: MiddlewareHandler = async (c, next) => {
-      const roomId = c.req.param('id') ?? '';
-      if (!isRoomId(roomId)) throw new AppError(400, 'invalid_argument', 'id: is not a room ID', 'id');
-      this.deps.rooms.get(roomId); // 404
-      const access = this.deps.access(c, roomId);
-      if (!access.allowed) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
-      c.set('mediaAccess' as never, access as never);
-      await next();
-    };
-
-    const upgrade = upgradeWebSocket((c) => {
-      const roomId = c.req.param('id') ?? '';
-      const client = this.deps.clientAddress?.(c) ?? 'local';
+  /**
+   * Hono handler for GET /api/rooms/:id/media (WebSocket), behind http/roomSocket.ts's guard. Each
+   * viewer keeps the grant it came in on (null: open room or the admin), so a kick or a password
+   * change can close its stream too.
+   */
+  handler(): MiddlewareHandler<AppEnv> {
+    return (c) => {
+      const { room: record, isAdmin, grant, address: client } = c.get('roomSocket');
+      const roomId = record.id;
       const perClient = this.deps.fastPathSeatsPerClient ?? DEFAULT_SEATS_PER_CLIENT;
-      const access = (c.get('mediaAccess' as never) as unknown as { isAdmin: boolean; grant: string | null } | undefined) ?? { isAdmin: false, grant: null };
       let leave: (() => void) | null = null;
       let socket: WebSocket | null = null;
-      return {
+      return upgradeWebSocket(c, {
         onOpen: (_event, ws) => {
           const raw = (socket = ws.raw as WebSocket);
           const room = this.viewers.get(roomId) ?? new Map<WebSocket, Viewer>();
@@ -265,7 +252,7 @@ export class MediaHub {
             if (mine >= perClient) this.deps.log.info('media: seat refused, per-client cap', { room: roomId, client, seats: mine });
             return;
           }
-          const viewer: Viewer = { lastPong: Date.now(), client, grant: access.grant, isAdmin: access.isAdmin };
+          const viewer: Viewer = { lastPong: Date.now(), client, grant, isAdmin };
           this.viewers.set(roomId, room.set(raw, viewer));
           raw.on('pong', () => (viewer.lastPong = Date.now()));
           leave = this.relay(roomId).join({
@@ -284,9 +271,8 @@ export class MediaHub {
           if (socket) this.viewers.get(roomId)?.delete(socket);
           this.forgetIfIdle(roomId);
         },
-      };
-    });
-    return [authorize, upgrade];
+      });
+    };
   }
 }
 

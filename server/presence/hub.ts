@@ -2,12 +2,15 @@
  * The room channel: one WebSocket per participant (GET /api/rooms/:id/events?name=...).
  * It says who is here, who drives and who asked (state), relays pointers (cursor), carries control
  * actions to the arbiter, warns an idle driver, and tells everyone when the room changes.
- * When control moves, the previous holder's VNC session is closed here.
+ * It follows the arbiter's control changes (control/events.ts) like the VNC gateway does, which
+ * closes the previous holder's session on its own: the channel never calls into the gateway.
+ * The route's guard (http/roomSocket.ts) has checked the room, the Origin and access before.
  *
  * Caps (control/limits.ts): participants per room and per client address in a room (a connection
  * over the cap is closed with 4029 and a reason the page shows), cursor messages per second (the
  * rest are dropped), other messages per second. The idle rule counts input the VNC gateway
- * forwarded, never what the page says: `activity` is accepted and ignored (older pages send it).
+ * forwarded (wired in context.ts), never what the page says: `activity` is accepted and ignored
+ * (older pages send it).
  *
  * The messages (both directions) and close codes are protocol/roomChannel.ts and
  * protocol/closeCodes.ts (4004 room deleted, 4029 over a cap: the reason says which); what a page
@@ -20,14 +23,12 @@ import type { WSContext } from 'hono/ws';
 import { z } from 'zod';
 import { ControlArbiter, ControlError } from '../control/arbiter.js';
 import type { RoomsService } from '../rooms/service.js';
-import type { VncGateway } from '../vnc/gateway.js';
 import type { VncTokens } from '../control/vncTokens.js';
 import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
-import { isRoomId } from '../rooms/ids.js';
 import { safeEqual } from '../auth/secrets.js';
 import { isCleanText } from '../http/text.js';
-import { clientAddress } from '../http/access.js';
+import type { AppEnv } from '../http/env.js';
 import type { ControlLimits } from '../control/limits.js';
 import { ParticipantCaps, type ConnectionRates } from './caps.js';
 import { CLOSE_OVER_CAP, CLOSE_ROOM_DELETED } from '../../protocol/closeCodes.js';
@@ -57,11 +58,8 @@ interface Connection {
 export interface HubDeps {
   arbiter: ControlArbiter;
   rooms: RoomsService;
-  vnc: VncGateway;
   vncTokens: VncTokens;
   log: Logger;
-  /** Does this request carry room access (password cookie) / an admin session? */
-  access: (c: Parameters<MiddlewareHandler>[0], roomId: string) => { allowed: boolean; isAdmin: boolean; grant?: string | null };
   limits?: ControlLimits;
   now?: () => number;
 }
@@ -72,22 +70,20 @@ export class PresenceHub {
   private readonly grantOf = new Map<string, string | null>();
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
-  private unsubscribeInput: (() => void) | null = null;
+  private unsubscribeControl: (() => void) | null = null;
   private readonly caps: ParticipantCaps;
 
   constructor(private readonly deps: HubDeps) {
     this.caps = new ParticipantCaps(deps.limits, deps.now);
   }
 
-  /** Starts the idle clock and follows room changes. */
+  /** Starts the idle clock and follows room changes and control changes. */
   start(tickMs = 1000): void {
     this.timer ??= setInterval(() => this.tick(), tickMs);
     this.timer.unref();
     this.unsubscribe ??= this.deps.rooms.onChange((roomId) => this.roomChangedSoon(roomId));
-    // The idle clock runs on input that reached the room, as the gateway saw it.
-    this.unsubscribeInput ??= this.deps.vnc.onInput((roomId, participantId) => {
-      if (participantId !== null) this.deps.arbiter.activity(roomId, participantId);
-    });
+    // Whatever moved control (an action here, a leave, the idle rule), everyone hears at once.
+    this.unsubscribeControl ??= this.deps.arbiter.onControlChange(({ roomId }) => this.broadcastState(roomId));
   }
 
   stop(): void {
@@ -99,8 +95,8 @@ export class PresenceHub {
     this.timer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    this.unsubscribeInput?.();
-    this.unsubscribeInput = null;
+    this.unsubscribeControl?.();
+    this.unsubscribeControl = null;
     for (const c of this.connections.values()) c.ws.close(1001, 'server shutting down');
   }
 
@@ -134,51 +130,47 @@ export class PresenceHub {
     return { participants: state.participants.length, holder: holder?.name ?? null };
   }
 
+  /** The idle rule: warnings go out here; a revocation is a control change (see start()). */
   tick(): void {
     for (const result of this.deps.arbiter.tick()) {
       if (result.kind === 'warn') this.send(result.holder, { type: 'idle-warning', msLeft: result.msLeft });
-      else this.controlMoved(result.roomId, result.holder);
     }
   }
 
-  handlers(): [MiddlewareHandler, MiddlewareHandler] {
-    const authorize: MiddlewareHandler = async (c, next) => {
-      const roomId = c.req.param('id') ?? '';
-      if (!isRoomId(roomId)) throw new AppError(400, 'invalid_argument', 'id: is not a room ID', 'id');
-      this.deps.rooms.get(roomId); // 404
+  /** Hono handlers for GET /api/rooms/:id/events, behind http/roomSocket.ts's guard. */
+  handlers(): [MiddlewareHandler<AppEnv>, MiddlewareHandler<AppEnv>] {
+    const checkName: MiddlewareHandler<AppEnv> = async (c, next) => {
       const name = nameSchema.safeParse(c.req.query('name') ?? '');
       if (!name.success) throw new AppError(400, 'invalid_argument', `name: 1-${NAME_MAX_CHARS} characters are required`, 'name');
-      const access = this.deps.access(c, roomId);
-      if (!access.allowed) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
-      c.set('presenceGrant' as never, (access.grant ?? null) as never);
-      c.set('presence' as never, { name: name.data, isAdmin: access.isAdmin, address: clientAddress(c) } as never);
+      c.set('participantName', name.data);
       await next();
     };
 
-    const upgrade = upgradeWebSocket((c) => {
-      const roomId = c.req.param('id') ?? '';
-      const { name, isAdmin, address } = c.get('presence' as never) as unknown as { name: string; isAdmin: boolean; address: string };
-      const grant = (c.get('presenceGrant' as never) as unknown as string | null) ?? null;
+    const upgrade: MiddlewareHandler<AppEnv> = (c) => {
+      const { room, isAdmin, grant, address } = c.get('roomSocket');
+      const roomId = room.id;
+      const name = c.get('participantName');
       const id = randomBytes(9).toString('base64url');
       const key = randomBytes(24).toString('base64url');
-      return {
+      return upgradeWebSocket(c, {
         onOpen: (_event, ws) => {
           // Counted here, not before the upgrade, so that concurrent upgrades cannot all pass.
           const refusal = this.caps.refusal(this.connections.values(), { roomId, address, isAdmin });
           if (refusal) return ws.close(CLOSE_OVER_CAP, refusal);
           this.connections.set(id, { roomId, id, key, ws, address, isAdmin, rates: this.caps.rates() });
           this.grantOf.set(id, grant);
+          // Welcome first: joining may hand this participant control, and that state follows it.
+          ws.send(encodeMessage({ type: 'welcome', you: { id, key, name, isAdmin } }));
           const before = this.deps.arbiter.holder(roomId);
           this.deps.arbiter.join(roomId, { id, name, isAdmin });
-          ws.send(encodeMessage({ type: 'welcome', you: { id, key, name, isAdmin } }));
           this.afterChange(roomId, before, true);
         },
         onMessage: (event) => this.onMessage(id, event.data),
         onClose: () => this.disconnect(id),
         onError: () => this.disconnect(id),
-      };
-    });
-    return [authorize, upgrade];
+      });
+    };
+    return [checkName, upgrade];
   }
 
   private onMessage(id: string, raw: unknown): void {
@@ -231,14 +223,14 @@ export class PresenceHub {
   }
 
   /**
-   * Broadcast the new state; if the holder changed, the old holder's VNC session ends. Joins and
-   * leaves only change the list: those are sent once per STATE_BATCH_MS, so a burst of n joins
-   * costs about n messages per participant's worth, not n² (review #11).
+   * Broadcast the new state, unless the holder changed: that was a control change, and everyone
+   * heard of it already (start()). Joins and leaves only change the list: those are sent once per
+   * STATE_BATCH_MS, so a burst of n joins costs about n messages per participant's worth, not n²
+   * (review #11).
    */
   private afterChange(roomId: string, holderBefore: string | null, listOnly = false): void {
-    const holderNow = this.deps.arbiter.holder(roomId);
-    if (holderNow !== holderBefore && holderBefore !== null) this.controlMoved(roomId, holderBefore);
-    else if (listOnly && holderNow === holderBefore) this.broadcastStateSoon(roomId);
+    if (this.deps.arbiter.holder(roomId) !== holderBefore) return;
+    if (listOnly) this.broadcastStateSoon(roomId);
     else this.broadcastState(roomId);
   }
 
@@ -248,14 +240,6 @@ export class PresenceHub {
     const timer = setTimeout(() => this.broadcastState(roomId), STATE_BATCH_MS);
     timer.unref();
     this.pendingState.set(roomId, timer);
-  }
-
-  private controlMoved(roomId: string, from: string): void {
-    const now = this.deps.arbiter.holder(roomId);
-    this.deps.vncTokens.revokeRoom(roomId);
-    const closed = this.deps.vnc.closeRoom(roomId, 'control moved to someone else', now);
-    this.deps.log.info('control moved', { room: roomId, from, to: now, vncSessionsClosed: closed });
-    this.broadcastState(roomId);
   }
 
   private broadcastState(roomId: string): void {

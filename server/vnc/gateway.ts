@@ -2,22 +2,23 @@
  * The VNC WebSocket, served by the admin service itself: GET /api/rooms/:id/vnc?token=...
  * The token (single use, from GetVncToken) is checked before the upgrade; then the gateway opens an
  * authenticated RFB connection to the room's x11vnc on its unix socket, past ServerInit, and the
- * session (session.ts) filters what the browser sends. It keeps every open session by room, so
- * that control moving to someone else can close the old holder's, and allows one per holder.
- * Input it forwards is what counts as the holder being active (onInput).
+ * session (session.ts) filters what the browser sends. It keeps every open session by room, and
+ * follows the arbiter's control changes (control/events.ts): when control moves, the old holder's
+ * session closes and the room's unused tokens go. One session per holder. Input it forwards is
+ * what counts as the holder being active (onInput). The route's guard (http/roomSocket.ts) has
+ * checked the room and the Origin; the token is the access.
  */
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
-import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { RoomsService } from '../rooms/service.js';
 import { holderKey, type TokenHolder, type VncTokens } from '../control/vncTokens.js';
 import type { ControlPolicy } from '../control/policy.js';
+import type { ControlChange, ControlChanges } from '../control/events.js';
+import type { AppEnv, VncUpstream } from '../http/env.js';
 import { AppError } from '../errors.js';
-import { isRoomId } from '../rooms/ids.js';
 import { openAuthenticated, serverInitMessage } from './rfb.js';
 import { VncSession } from './session.js';
 import { CLOSE, DEFAULT_FILTER } from './filter.js';
@@ -28,9 +29,14 @@ interface OpenSession {
   session: VncSession;
 }
 
-interface Upstream {
-  socket: Socket;
-  serverInit: Buffer;
+export interface GatewayDeps {
+  config: Config;
+  log: Logger;
+  vncTokens: VncTokens;
+  /** Who may drive (the arbiter, or a test's policy). */
+  control: ControlPolicy;
+  /** Where control changes come from (the arbiter). */
+  controlChanges: ControlChanges;
 }
 
 export class VncGateway {
@@ -39,7 +45,10 @@ export class VncGateway {
   private readonly byHolder = new Map<string, OpenSession | 'pending'>();
   private readonly inputListeners = new Set<(roomId: string, participantId: string | null) => void>();
 
-  constructor(private readonly ctx: { config: Config; log: Logger; rooms: RoomsService; vncTokens: VncTokens; control: ControlPolicy }) {}
+  constructor(private readonly ctx: GatewayDeps) {
+    // For the life of the service, as the arbiter's.
+    ctx.controlChanges.onControlChange((change) => this.controlChanged(change));
+  }
 
   socketPath(roomId: string): string {
     return join(this.ctx.config.vncSocketDir, roomId, 'vnc.sock');
@@ -73,46 +82,49 @@ export class VncGateway {
     return closed;
   }
 
+  /** Control left someone: their session ends, and every unused token of the room is void. */
+  private controlChanged({ roomId, from, to }: ControlChange): void {
+    if (from === null) return; // nobody held it: no session, no token
+    this.ctx.vncTokens.revokeRoom(roomId);
+    const closed = this.closeRoom(roomId, 'control moved to someone else', to);
+    this.ctx.log.info('control moved', { room: roomId, from, to, vncSessionsClosed: closed });
+  }
+
   openCount(roomId: string): number {
     return this.sessions.get(roomId)?.size ?? 0;
   }
 
-  /** Hono handlers for the WebSocket route. */
-  handlers(): [MiddlewareHandler, MiddlewareHandler] {
-    const authorize: MiddlewareHandler = async (c, next) => {
-      const id = c.req.param('id') ?? '';
-      if (!isRoomId(id)) throw new AppError(400, 'invalid_argument', 'id: is not a room ID', 'id');
-      // Checked here so that everything past this point ends in an upgrade (or the abandon timer).
-      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new AppError(400, 'invalid_argument', 'upgrade: a WebSocket upgrade is required', 'upgrade');
-      const holder = this.ctx.vncTokens.consume(c.req.query('token') ?? '', id);
+  /** Hono handlers for GET /api/rooms/:id/vnc?token=..., behind http/roomSocket.ts's guard. */
+  handlers(): [MiddlewareHandler<AppEnv>, MiddlewareHandler<AppEnv>] {
+    const authorize: MiddlewareHandler<AppEnv> = async (c, next) => {
+      const { room } = c.get('roomSocket');
+      const holder = this.ctx.vncTokens.consume(c.req.query('token') ?? '', room.id);
       if (!holder) throw new AppError(401, 'invalid_token', 'token: missing, used, expired or for another room', 'token');
-      const room = this.ctx.rooms.get(id);
-      if (!this.ctx.control.mayDrive(id, holder)) throw new AppError(403, 'permission_denied', 'someone else is in control of this room');
+      if (!this.ctx.control.mayDrive(room.id, holder)) throw new AppError(403, 'permission_denied', 'someone else is in control of this room');
       const key = holderKey(holder);
       if (this.byHolder.has(key)) throw new AppError(409, 'vnc_session_open', 'you already have a VNC session open in this room; close it first');
       this.byHolder.set(key, 'pending');
       try {
-        const { socket, serverInit } = await openAuthenticated({ path: this.socketPath(id) }, room.vncPassword, 5000, true);
-        c.set('vncUpstream' as never, { socket, serverInit: serverInitMessage(serverInit, 'streambox') } as never);
-        c.set('vncHolder' as never, holder as never);
+        const { socket, serverInit } = await openAuthenticated({ path: this.socketPath(room.id) }, room.vncPassword, 5000, true);
+        c.set('vncUpstream', { holder, socket, serverInit: serverInitMessage(serverInit, 'streambox') });
       } catch (err) {
         this.byHolder.delete(key);
-        this.ctx.log.warn('vnc: cannot reach the room input service', { room: id, err: (err as Error).message });
+        this.ctx.log.warn('vnc: cannot reach the room input service', { room: room.id, err: (err as Error).message });
         throw new AppError(502, 'input_unavailable', 'the room input service is not reachable');
       }
       await next();
     };
 
-    const upgrade = upgradeWebSocket((c) => {
-      const roomId = c.req.param('id') ?? '';
-      const upstream = c.get('vncUpstream' as never) as unknown as Upstream;
-      const holder = c.get('vncHolder' as never) as unknown as TokenHolder;
+    const upgrade: MiddlewareHandler<AppEnv> = (c) => {
+      const roomId = c.get('roomSocket').room.id;
+      const upstream = c.get('vncUpstream');
+      const { holder } = upstream;
       const key = holderKey(holder);
       let open: OpenSession | null = null;
       // If the browser never completes the upgrade, do not keep the slot or x11vnc's connection.
       const abandon = setTimeout(() => open || this.abandon(upstream, key), 10_000);
       abandon.unref();
-      return {
+      return upgradeWebSocket(c, {
         onOpen: (_event, ws) => {
           clearTimeout(abandon);
           const raw = ws.raw as WebSocket;
@@ -143,12 +155,12 @@ export class VncGateway {
         },
         onClose: () => open?.session.end(),
         onError: () => open?.session.end(CLOSE.upstream, 'websocket error'),
-      };
-    });
+      });
+    };
     return [authorize, upgrade];
   }
 
-  private abandon(upstream: Upstream | undefined, key: string): void {
+  private abandon(upstream: VncUpstream | undefined, key: string): void {
     upstream?.socket.destroy();
     if (this.byHolder.get(key) === 'pending') this.byHolder.delete(key);
   }

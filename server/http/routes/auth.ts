@@ -1,5 +1,6 @@
 /** Admin login, logout, session check and password change. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
 import { getCookie } from 'hono/cookie';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
@@ -7,7 +8,7 @@ import { changePasswordSchema, loginSchema } from '../schemas.js';
 import { ADMIN_COOKIE, clearAdminCookie, clientAddress, isAdmin, requireAdmin, requireSecureChannel, setAdminCookie } from '../access.js';
 
 export function authRoutes(ctx: AppContext) {
-  return new Hono()
+  return new Hono<AppEnv>()
     .post('/login', requireSecureChannel(), validate('json', loginSchema), async (c) => {
       const { token, expiresAt } = await ctx.auth.login(c.req.valid('json').password, clientAddress(c));
       setAdminCookie(c, token, Math.floor((expiresAt.getTime() - Date.now()) / 1000));

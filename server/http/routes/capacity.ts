@@ -4,6 +4,7 @@
  * anyone submits; CreateRoom and StartRoom apply the same rule (rooms/capacity.ts).
  */
 import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';

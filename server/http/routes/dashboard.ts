@@ -1,5 +1,6 @@
 /** DashboardService: ListRooms, CreateRoom, GetRoom, DeleteRoom (+ start/stop). Admin only. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
 import { createRoomSchema, roomConfigOf, roomIdParam } from '../schemas.js';
@@ -11,7 +12,7 @@ import type { Context } from 'hono';
 export function dashboardRoutes(ctx: AppContext) {
   const view = async (c: Context, room: RoomRecord) => roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room));
 
-  return new Hono()
+  return new Hono<AppEnv>()
     .use(requireAdmin(ctx))
     .get('/', async (c) => {
       const rooms = await Promise.all(ctx.rooms.list().map((room) => view(c, room)));

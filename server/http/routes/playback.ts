@@ -12,6 +12,7 @@
  * GetConfiguration does.
  */
 import { Hono, type Context } from 'hono';
+import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
 import { hasRoomAccess } from '../access.js';
 import { isRoomId } from '../../rooms/ids.js';
@@ -29,7 +30,7 @@ export function playbackRoutes(ctx: AppContext) {
   };
   const refuse = (c: Context, status: 401 | 403) => c.body(null, status);
 
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/hls-access', (c) => {
       const room = roomOf(hlsFile.exec(c.req.header('x-original-uri') ?? '')?.[1]);
       if (!room) return refuse(c, 403);

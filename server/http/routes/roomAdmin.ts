@@ -10,6 +10,7 @@
  * every channel but the admins' (4011); removing the password (null) opens the room.
  */
 import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
 import { participantParam, roomIdParam, roomPasswordSchema } from '../schemas.js';
@@ -19,7 +20,7 @@ import { CLOSE_PASSWORD_CHANGED, CLOSE_REMOVED } from '../../../protocol/closeCo
 
 
 export function roomAdminRoutes(ctx: AppContext) {
-  return new Hono()
+  return new Hono<AppEnv>()
     .use(requireAdmin(ctx))
     .get('/:id/participants', validate('param', roomIdParam), (c) => {
       const room = ctx.rooms.get(c.req.valid('param').id);

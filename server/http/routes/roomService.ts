@@ -3,6 +3,7 @@
  * Open rooms need no login (their ID is unguessable); password rooms need the room cookie from Join.
  */
 import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
 import { joinSchema, roomIdParam, vncTokenSchema } from '../schemas.js';
@@ -18,7 +19,7 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     return room;
   };
 
-  return new Hono()
+  return new Hono<AppEnv>()
     .post('/:id/join', validate('param', roomIdParam), validate('json', joinSchema), async (c) => {
       const room = ctx.rooms.get(c.req.valid('param').id);
       if (!room.passwordHash) return c.json({ joined: true }); // open: the link is the access

@@ -4,6 +4,7 @@
  * `GET /ca.crt` (the appliance CA to trust, when the appliance uses its own CA).
  */
 import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
 import { errorBody } from '../errors.js';
 import { linkBases } from '../access.js';
@@ -22,7 +23,7 @@ export interface TlsInfo extends Omit<TlsStatus, 'source'> {
 }
 
 export function tlsRoutes(ctx: AppContext) {
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/api/tls', (c) => {
       const links = linkBases(ctx, c);
       const s = links.tls;

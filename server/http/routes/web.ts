@@ -3,6 +3,7 @@
  * /assets/ (content-hashed by Vite, so cacheable for a long time).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env.js';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ export function webRoutes(webDir: string) {
     c.header('Cache-Control', 'no-cache');
     return serveStatic({ root: webDir, path: file })(c, next);
   };
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/', page('index.html'))
     .get('/rooms/:id', async (c, next) => {
       if (!ROOM_ID_PATTERN.test(c.req.param('id'))) return c.notFound();
