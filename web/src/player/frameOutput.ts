@@ -1,7 +1,7 @@
 /**
- * Turns decoded VideoFrames and AudioData into a MediaStream that plays in an ordinary <video>,
- * so video.js's element stays the player: its size, volume, mute and fullscreen work the same on
- * every path.
+ * Turns decoded VideoFrames and AudioData into a MediaStream that plays in an ordinary <video>
+ * (the shell's, shell.ts), so the page's layout, the Player's volume and mute, and full screen
+ * work the same on every path.
  *
  * - Chromium: MediaStreamTrackGenerator tracks, written frame by frame (the same rendering path
  *   as a WebRTC track: nothing is buffered beyond what the browser needs to show it).

@@ -1,7 +1,11 @@
 /**
- * The player shell every path plays in: a video.js player around one <video>. video.js owns the
- * element (its size, which the noVNC layer matches; volume; fullscreen); a path driver only
- * feeds it, with a MediaStream (fast path) or with hls.js / the browser's own HLS.
+ * The player shell every path plays in: a video.js player around one <video>, with no controls
+ * and no UI components (only its media loader), so every path plays in the same element. video.js
+ * owns none of what the page shows: the page's CSS sizes the element (object-fit: contain, and
+ * the noVNC layer is placed over the picture by room/pictureLayout.ts), the Player (player.ts)
+ * sets volume and mute on the element itself, and full screen is the whole page's
+ * (document.documentElement), not video.js's. A path driver only feeds the element, with a
+ * MediaStream (fast path) or with hls.js / the browser's own HLS.
  */
 import './noDynamicStyle.js'; // before video.js: no injected <style> (CSP)
 import videojs from 'video.js/dist/alt/video.core.js';
