@@ -1,13 +1,12 @@
 /**
- * Removing people (the admin, on the room page) and being removed. The server closes a removed
- * participant's channel with 4010 and one whose room password changed with 4011
- * (server/http/routes/roomAdmin.ts); the page stops playing and says so instead of reconnecting.
+ * Removing people (the admin, on the room page). The server closes a removed participant's
+ * channel with 4010 and one whose room password changed with 4011 (server/http/routes/roomAdmin.ts);
+ * that page ends (ending.ts) instead of reconnecting.
  */
 import { api } from '../shared/api.js';
 import { confirmDialog } from '../shared/dialog.js';
 import { h } from '../shared/dom.js';
 import { toast } from '../shared/toast.js';
-import { messageScreen } from './screens.js';
 
 interface Removed {
   removed: boolean;
@@ -29,13 +28,4 @@ export async function removeParticipant(roomId: string, id: string, name: string
   if (!ok || !result) return;
   const r = result as Removed;
   toast(r.canRejoin ? `${name} was removed (this room is open: they can come back with the link)` : `${name} was removed and needs the password to come back`, { icon: 'check', tone: 'ok' });
-}
-
-/** This participant's channel was closed by the host: say why, and play no more. */
-export function endedByHost(reason: 'removed' | 'password', teardown: () => void): void {
-  if (reason === 'password') return void location.reload(); // the page asks for the new password
-  teardown();
-  document.title = 'Removed · streambox';
-  const app = document.getElementById('app');
-  app?.replaceChildren(messageScreen({ icon: 'x', title: 'You were removed from this room', text: 'The host removed you. Ask them if you think this was a mistake.' }));
 }
