@@ -4,6 +4,7 @@ import { openDialog } from '../shared/dialog.js';
 import { h } from '../shared/dom.js';
 import { icon } from '../shared/icons.js';
 import type { Room } from '../shared/types.js';
+import { capacityNote } from './capacityNote.js';
 
 const RESOLUTIONS = [
   { id: '1080', label: '1080p', detail: '1920 × 1080', width: 1920, height: 1080 },
@@ -46,6 +47,14 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
     customRow.hidden = selected() !== 'custom';
     if (!customRow.hidden) width.focus();
   });
+  // Whether the host has room for this size, shown before anyone submits.
+  const capacity = capacityNote();
+  const shape = () => {
+    const b = body();
+    return { width: b.width as number, height: b.height as number, fps: b.fps as number };
+  };
+  for (const input of [resolutionGroup, width, height, fps]) input.addEventListener('input', () => capacity.check(shape()));
+  resolutionGroup.addEventListener('change', () => capacity.check(shape()));
 
   const formError = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', form: 'new-room-form' }, 'Create room');
@@ -124,6 +133,7 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       fps,
       describe('fps', fps, '30 suits most pages; 60 for games and fast motion, at twice the bandwidth.'),
     ),
+    capacity.el,
     h(
       'div',
       { class: 'field' },
@@ -144,4 +154,5 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const dlg = openDialog({ title: 'New room', body: [form], actions: [cancel, submit], className: 'dialog-wide' });
   cancel.addEventListener('click', () => dlg.close());
   name.focus();
+  capacity.check(shape());
 }
