@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppContext } from './context.js';
+import type { AppEnv } from './env.js';
 import { AppError, invalidArgument, unauthenticated } from '../errors.js';
 import type { RoomRecord } from '../rooms/types.js';
 import { readTlsStatus, type TlsStatus } from '../tls/status.js';
@@ -11,9 +12,10 @@ import { isEdgeSocket } from './edgeServer.js';
 export const ADMIN_COOKIE = 'sbx_admin';
 const roomCookie = (roomId: string) => `sbx_room_${roomId}`;
 
-/** The Node socket under this request; undefined under app.request() (tests, in-process). */
-function socketOf(c: Context): unknown {
-  return (c.env as { incoming?: { socket?: unknown } } | undefined)?.incoming?.socket;
+/** The Node socket under this request; undefined under app.request() (tests, in-process), which has no env at all. */
+function socketOf(c: Context<AppEnv>): unknown {
+  const env: AppEnv['Bindings'] | undefined = c.env;
+  return env?.incoming?.socket;
 }
 
 /**
@@ -21,7 +23,7 @@ function socketOf(c: Context): unknown {
  * TCP port (any local process can connect) they are ignored. Under app.request() there is no
  * socket at all: tests set them to stand in for nginx.
  */
-export function forwardedHeader(c: Context, name: 'x-real-ip' | 'x-forwarded-proto' | 'x-forwarded-host'): string | undefined {
+export function forwardedHeader(c: Context<AppEnv>, name: 'x-real-ip' | 'x-forwarded-proto' | 'x-forwarded-host'): string | undefined {
   const socket = socketOf(c);
   if (socket !== undefined && !isEdgeSocket(socket)) return undefined;
   return c.req.header(name);

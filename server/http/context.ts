@@ -24,7 +24,7 @@ export interface AppContext {
   arbiter: ControlArbiter;
   /** The room channel (presence, control actions, cursors). */
   presence: PresenceHub;
-  /** The VNC WebSocket relay; control changes close sessions through it. */
+  /** The VNC WebSocket relay; it follows the arbiter's control changes and closes the old holder's session. */
   vnc: VncGateway;
   /** The fast live view: encoder ingest and viewer WebSockets. */
   media: MediaHub;
