@@ -19,6 +19,7 @@ import { hashSecret, verifySecret } from '../auth/secrets.js';
 import { newRoomId, newSecret } from './ids.js';
 import { roomStatus } from './status.js';
 import { admit, type Admission, type CapacitySettings } from './capacity.js';
+import { StatusCache } from './statusCache.js';
 import type { RoomConfig, RoomFailure, RoomRecord, RoomStatus } from './types.js';
 
 export interface CreateRoomInput {
@@ -49,15 +50,21 @@ export class RoomsService {
   private unwatch: (() => void) | null = null;
   private reconcileRunning: Promise<void> | null = null;
   private reconcilePending: Promise<void> | null = null;
+  /** Room status from the runtime, read again only after the watch reports a change. */
+  readonly statuses: StatusCache;
 
-  constructor(private readonly deps: RoomsServiceDeps) {}
+  constructor(private readonly deps: RoomsServiceDeps) {
+    this.statuses = new StatusCache((id) => deps.runtime.status(id));
+  }
 
   /** Follows the runtime's changes (for live status) and re-reconciles after the runtime comes back. */
   watchRuntime(): void {
     this.unwatch ??= this.deps.runtime.watch((roomId) => {
-      if (roomId === null) this.requestReconcile();
+      // Not awaited: requestReconcile never rejects (a failed reconcile is logged and retried).
+      if (roomId === null) void this.requestReconcile();
       this.emit(roomId);
     });
+    this.statuses.enable();
   }
 
   onChange(listener: RoomChangeListener): () => void {
@@ -68,6 +75,7 @@ export class RoomsService {
   close(): void {
     this.unwatch?.();
     this.unwatch = null;
+    this.statuses.disable();
     this.listeners.clear();
   }
 
@@ -137,7 +145,7 @@ export class RoomsService {
 
   async status(room: RoomRecord): Promise<RoomStatus> {
     try {
-      return roomStatus(room.desiredState, await this.deps.runtime.status(room.id), room.lastError);
+      return roomStatus(room.desiredState, await this.statuses.get(room.id), room.lastError);
     } catch (err) {
       return roomStatus(room.desiredState, null, room.lastError, (err as Error).message);
     }
@@ -265,6 +273,7 @@ export class RoomsService {
   }
 
   private emit(roomId: string | null): void {
+    this.statuses.invalidate(roomId);
     for (const listener of this.listeners) listener(roomId);
   }
 
