@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TOP_FOLDERS = ['.ci', 'docs', 'image', 'protocol', 'provisioning', 'server', 'test', 'units', 'web'];
-const TOP_FILES = ['README.md', 'HACKING.md', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'vitest.config.ts'];
+const TOP_FILES = ['README.md', 'HACKING.md', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'vitest.config.ts', 'eslint.config.js', '.shellcheckrc'];
 const BUILT = [/^web\/dist(\/|$)/, /^dist(\/|$)/];
 const PATTERN = /[*{<]|\.\.\.|…/;
 
