@@ -13,6 +13,7 @@ import { tlsRoutes } from './http/routes/tls.js';
 import { playbackRoutes } from './http/routes/playback.js';
 import { roomAdminRoutes } from './http/routes/roomAdmin.js';
 import { capacityRoutes } from './http/routes/capacity.js';
+import { dashboardFeedRoutes } from './http/routes/dashboardFeed.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { originGuard } from './http/originGuard.js';
 import { forwardedHeader } from './http/access.js';
@@ -43,6 +44,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   app.route('/api/auth', authRoutes(ctx));
   app.route('/api/playback', playbackRoutes(ctx));
   app.route('/api/capacity', capacityRoutes(ctx));
+  app.route('/api/dashboard/feed', dashboardFeedRoutes(ctx));
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
   app.route('/api/rooms', roomAdminRoutes(ctx));

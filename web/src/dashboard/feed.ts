@@ -1,12 +1,17 @@
 /**
- * Live room updates for the dashboard. Today: poll GET /api/rooms every 2 s while the page is
- * visible. This is the one place that knows how updates arrive; a push channel (SSE/WebSocket)
- * can replace the body of watchRooms() without touching the views.
+ * Live room updates for the dashboard: the one place that knows how updates arrive.
+ *
+ * Pushed: GET /api/dashboard/feed (server-sent events) sends the room list whenever it changes.
+ * While the page is hidden the stream is closed, and opened again (with a fresh list) when it
+ * shows. If the stream cannot be had (it closed for good, e.g. the session ended, or the browser
+ * has no EventSource), the feed polls GET /api/rooms every 2 s instead, which also reports the
+ * error (a 401 takes the page back to the login).
  */
 import { api, type ApiError } from '../shared/api.js';
 import type { Room } from '../shared/types.js';
 
 export const POLL_MS = 2000;
+const FEED_URL = '/api/dashboard/feed';
 
 export interface RoomFeed {
   /** Fetch now (after an action), and resolve once the views have the result. */
@@ -18,6 +23,9 @@ export function watchRooms(onRooms: (rooms: Room[]) => void, onError: (err: ApiE
   let timer: number | null = null;
   let stopped = false;
   let inflight: Promise<void> | null = null;
+  let source: EventSource | null = null;
+  /** Set once the stream failed for good: from then on, poll. */
+  let polling = typeof EventSource === 'undefined';
 
   const fetchOnce = (): Promise<void> => {
     inflight ??= api<{ rooms: Room[] }>('GET', '/api/rooms')
@@ -36,7 +44,7 @@ export function watchRooms(onRooms: (rooms: Room[]) => void, onError: (err: ApiE
   const schedule = () => {
     if (timer !== null) window.clearTimeout(timer);
     timer = null;
-    if (stopped || document.visibilityState !== 'visible') return;
+    if (stopped || !polling || document.visibilityState !== 'visible') return;
     timer = window.setTimeout(async () => {
       timer = null;
       await fetchOnce();
@@ -44,15 +52,40 @@ export function watchRooms(onRooms: (rooms: Room[]) => void, onError: (err: ApiE
     }, POLL_MS);
   };
 
+  const openStream = () => {
+    if (stopped || polling || source) return;
+    source = new EventSource(FEED_URL);
+    source.addEventListener('rooms', (ev) => {
+      if (!stopped) onRooms((JSON.parse((ev as MessageEvent<string>).data) as { rooms: Room[] }).rooms);
+    });
+    // EventSource reconnects by itself after a dropped connection; CLOSED means it gave up
+    // (an HTTP error such as 401): fall back to polling, which says what the error was.
+    source.addEventListener('error', () => {
+      if (source?.readyState !== EventSource.CLOSED) return;
+      closeStream();
+      polling = true;
+      void fetchOnce().then(schedule);
+    });
+  };
+
+  const closeStream = () => {
+    source?.close();
+    source = null;
+  };
+
   const onVisibility = () => {
-    if (document.visibilityState === 'visible') void fetchOnce().then(schedule);
-    else if (timer !== null) {
-      window.clearTimeout(timer);
+    if (document.visibilityState === 'visible') {
+      if (polling) void fetchOnce().then(schedule);
+      else openStream();
+    } else {
+      closeStream();
+      if (timer !== null) window.clearTimeout(timer);
       timer = null;
     }
   };
   document.addEventListener('visibilitychange', onVisibility);
-  void fetchOnce().then(schedule);
+  if (polling) void fetchOnce().then(schedule);
+  else openStream();
 
   return {
     async refresh() {
@@ -62,6 +95,7 @@ export function watchRooms(onRooms: (rooms: Room[]) => void, onError: (err: ApiE
     },
     stop() {
       stopped = true;
+      closeStream();
       if (timer !== null) window.clearTimeout(timer);
       document.removeEventListener('visibilitychange', onVisibility);
     },
