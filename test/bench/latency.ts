@@ -23,6 +23,8 @@
  * BENCH_SECONDS (default 20) sets each measuring window. For tuning, BENCH_QUICK=1 measures only
  * the first frame and glass-to-glass with one viewer, BENCH_PATHS=fast,mse (or hls) some paths, and
  * BENCH_FFMPEG_DROPIN=FILE adds a drop-in to the room encoder's unit (to try encoder settings).
+ * `priorities` in BENCH_PATHS (off by default) compares CPU shares of the encoder's and kiosk's
+ * sessions in alternating windows (priorities.ts; BENCH_PRIORITIES picks them).
  * `webrtc` in BENCH_PATHS (on by default) adds the bare WebRTC baseline in alternating windows with
  * the fast path, and the fast path's per-stage times (webrtcBaseline.ts, stages.ts).
  */
@@ -43,6 +45,7 @@ import { VIEWER_SCRIPT, type BenchState } from './viewerScript.js';
 import { STAGES_SCRIPT } from './stages.js';
 import { prepareAppliance } from './applianceSetup.js';
 import { stopWebrtcBaseline, webrtcSection } from './webrtcBaseline.js';
+import { prioritySection } from './priorities.js';
 
 const WINDOW_MS = Number(process.env.BENCH_SECONDS ?? 20) * 1000;
 const VIEWPORT = { width: 1280, height: 720 };
@@ -255,6 +258,12 @@ async function main(): Promise<void> {
   if (WANTED.includes('webrtc')) {
     const roomEnv = (await app.exec(['cat', `/etc/streambox/rooms/${room.id}.env`])).stdout;
     await webrtcSection({ roomEnv, clockUrl: clock.url, ns: viewerHost, browser: b, viewport: VIEWPORT, rounds: COMPARE_ROUNDS, windowMs: Math.max(8000, WINDOW_MS / 2), openFast: () => openViewer(room.id, 'fast', true) });
+  }
+
+  // --- 2c. CPU shares of the room's sessions, in alternating windows (priorities.ts) ---
+  if (WANTED.includes('priorities')) {
+    log('--- priorities ---');
+    await prioritySection({ app, roomId: room.id, openFast: () => openViewer(room.id, 'fast'), rounds: COMPARE_ROUNDS, windowMs: Math.max(8000, WINDOW_MS / 2) });
   }
 
   if (QUICK) {
