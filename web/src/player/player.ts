@@ -4,7 +4,8 @@
  * It knows <video> elements, never a streaming protocol.
  */
 import type { PlaybackSource } from '../shared/types.js';
-import { chooseSource, type PlaybackSession, type SourceDriver } from './source.js';
+import type { PlaybackSession, SourceDriver } from './driver.js';
+import { chooseSource } from './source.js';
 import type { PlayerPathInfo, PlayerState, PlayerStats } from './playerTypes.js';
 
 export type { PlayerPathInfo, PlayerState, PlayerStats } from './playerTypes.js';

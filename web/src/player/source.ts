@@ -10,7 +10,9 @@
  *
  * To add another path (e.g. 'webrtc': an RTCPeerConnection whose stream goes to video.srcObject),
  * write a driver (driver.ts's SourceDriver) in its own file and add it to DRIVERS; the server
- * lists its kind in `stream.web`.
+ * lists its kind in `stream.web`. The shared shapes live in driver.ts, imported by the drivers
+ * and the Player alike: this module imports the drivers and nothing imports it back but the
+ * Player, so there is no cycle through it.
  */
 import type { PlaybackSource } from '../shared/types.js';
 import type { SourceDriver } from './driver.js';
@@ -18,9 +20,6 @@ import { choosePath, type Choice, type ChooseOptions } from './choice.js';
 import { fastDriver } from './fast.js';
 import { mseDriver } from './mse.js';
 import { hlsDriver } from './hls.js';
-
-export type { Choice, ChooseOptions } from './choice.js';
-export type { AttachOptions, FatalHint, FatalScope, PlaybackSession, SourceDriver } from './driver.js';
 
 export const DRIVERS: readonly SourceDriver[] = [fastDriver, mseDriver, hlsDriver];
 
