@@ -23,7 +23,7 @@ async function openFeed(host: string, cookie: string): Promise<Feed> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   const events: string[][] = [];
-  let wake: (() => void) | null = null;
+  const waiter: { wake: (() => void) | null } = { wake: null };
   void (async () => {
     for (;;) {
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
@@ -36,7 +36,7 @@ async function openFeed(host: string, cookie: string): Promise<Feed> {
         if (!/^event: rooms$/m.test(block)) continue;
         const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
         events.push((JSON.parse(data) as { rooms: Array<{ name: string }> }).rooms.map((r) => r.name));
-        wake?.();
+        waiter.wake?.();
       }
     }
   })();
@@ -46,7 +46,7 @@ async function openFeed(host: string, cookie: string): Promise<Feed> {
       while (events.length === 0) {
         if (Date.now() > until) throw new Error(`no rooms event within ${timeoutMs} ms`);
         await new Promise<void>((r) => {
-          wake = r;
+          waiter.wake = r;
           setTimeout(r, 50);
         });
       }
