@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { bootAppliance, type Appliance } from '../harness/appliance.js';
 import { INPUT_BUTTONS, INPUT_FIELD, startPageServer, type PageServer } from '../support/pageServer.js';
@@ -16,6 +16,8 @@ import { WebSocket } from 'ws';
 const execFileP = promisify(execFile);
 const PORT = 8800;
 const MEMBERS = ['xvfb', 'pulse', 'browser', 'x11vnc', 'ffmpeg'] as const;
+/** The API's names for the same members, in the same order. */
+const ROLES = ['display', 'audio', 'browser', 'input', 'stream'] as const;
 
 
 interface Probe {
@@ -218,6 +220,29 @@ describe('the appliance, end to end', () => {
     await deleteRoom(b.id);
   }, 180_000);
 
+  it('refuses a room past the capacity of its own cores, with nothing made for it', async () => {
+    const ask = async () => (await (await api('/api/capacity?width=1920&height=1080&fps=30')).json()) as { admitted: boolean; roomsThatFit: number; message: string };
+    const fit = (await ask()).roomsThatFit;
+    expect(fit, 'the appliance admits at least one 1080p30 room').toBeGreaterThan(0);
+    const rooms = [];
+    for (let i = 0; i < fit; i++) rooms.push(await createRoom({ name: `full ${i}`, startUrl: pages.url('/tone') }));
+    const envFiles = () => readdirSync(appliance.roomsDir).filter((f) => f.endsWith('.env')).sort();
+    const roomUnits = async () => (await appliance.exec(['systemctl', 'list-units', '--all', '--plain', '--no-legend', 'room@*'])).stdout.trim().split('\n').filter(Boolean).length;
+    const [filesBefore, unitsBefore] = [envFiles(), await roomUnits()];
+    const answer = await ask();
+    expect(answer).toMatchObject({ admitted: false, roomsThatFit: 0 });
+
+    const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify({ name: 'one too many', startUrl: pages.url('/tone') }) });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ error: { code: 'capacity_exceeded', message: answer.message } });
+    expect(envFiles(), 'no env file for the refused room').toEqual(filesBefore);
+    expect(await roomUnits(), 'no unit for the refused room').toBe(unitsBefore);
+    const listed = (await (await api('/api/rooms')).json()) as { rooms: Array<{ name: string }> };
+    expect(listed.rooms.map((r) => r.name)).not.toContain('one too many');
+    for (const r of rooms) await deleteRoom(r.id);
+    expect((await ask()).roomsThatFit).toBe(fit);
+  }, 180_000);
+
   it('brings each member back after kill -9, and the stream plays again within 15 s', async () => {
     const room = await createRoom({ name: 'crash', startUrl: pages.url('/tone'), width: 1280, height: 720 });
     await eventually('stream', () => probe(rtmp(room.id)), (p) => p.streams.length === 2, 30_000);
@@ -231,6 +256,9 @@ describe('the appliance, end to end', () => {
       await eventually(`stream after killing ${member}`, () => probe(rtmp(room.id)), (p) => p.streams.length === 2, Math.max(1000, 15_000 - (Date.now() - killedAt)));
       console.log(`${member}: stream back ${Date.now() - killedAt} ms after kill -9`);
       expect(await activeStates(room.id)).toEqual(MEMBERS.map(() => 'active'));
+      // The API's status is served from memory and refreshed by systemd's signals: it shows the restart.
+      const role = ROLES[MEMBERS.indexOf(member)]!;
+      await eventually(`the API reports ${role} restarted and running`, async () => ((await (await api(`/api/rooms/${room.id}`)).json()) as { status: { members: Record<string, { restarts: number | null; activeState: string }> } }).status.members[role]!, (m) => (m.restarts ?? 0) >= 1 && m.activeState === 'active', 5000);
     }
     await deleteRoom(room.id);
   }, 300_000);
