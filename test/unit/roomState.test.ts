@@ -16,7 +16,7 @@ const BOB = { id: 'b', name: 'Bob', isAdmin: false };
 const people = [{ id: ALICE.id, name: 'Alice', isAdmin: false }, BOB];
 
 /** Runs events in order; returns the last state and every effect asked for on the way. */
-function run(events: RoomEvent[], from = initialState(room, { canSound: true, volume: 1 })): { state: RoomState; effects: Effect[] } {
+function run(events: RoomEvent[], from = initialState(room, { name: 'Alice', canSound: true, volume: 1 })): { state: RoomState; effects: Effect[] } {
   let state = from;
   const effects: Effect[] = [];
   for (const e of events) {
@@ -85,6 +85,11 @@ describe('room state: control', () => {
     const cancelled = run([{ type: 'control-sent', action: 'cancel' }, presence(BOB.id)], asking).state;
     expect(texts(cancelled)).toEqual([]);
     expect(cancelled.cancelling).toBe(false);
+  });
+
+  it('a rename outlives a dropped channel (the next connection introduces us with it)', () => {
+    const { state } = run([...joined, { type: 'renamed', name: 'Alicia' }, { type: 'channel-status', status: 'reconnecting' }]);
+    expect(state.name).toBe('Alicia');
   });
 
   it('a control message that could not be sent flashes, and sets nothing pending', () => {
@@ -218,7 +223,7 @@ describe('room state: the end', () => {
 describe('the room store', () => {
   it('queues events dispatched by effects, and tells subscribers once per dispatch', () => {
     const seen: string[] = [];
-    const store = createStore(initialState(room, { canSound: true, volume: 1 }), (fx) => {
+    const store = createStore(initialState(room, { name: 'Alice', canSound: true, volume: 1 }), (fx) => {
       seen.push(fx.type);
       // noVNC answers connect() synchronously with 'connecting'.
       if (fx.type === 'connect-input') store.dispatch({ type: 'input-state', state: 'connecting' });

@@ -41,12 +41,10 @@ export class RoomController implements RoomIntents {
   private readonly link: InputLink;
   private readonly keyboard: TouchKeyboard;
   private store!: Store;
-  private name: string;
 
   constructor(private readonly deps: ControllerDeps) {
     const dispatch = (e: RoomEvent) => this.store.dispatch(e);
     const { room, dom } = deps;
-    this.name = deps.name;
     this.player = new Player(dom.media, {
       muted: deps.sound.muted,
       onState: (state) => dispatch({ type: 'player-state', state }),
@@ -56,7 +54,7 @@ export class RoomController implements RoomIntents {
       forcePath: deps.forcePath,
     });
     this.link = new InputLink(dom.rfbTarget, room.id, dispatch);
-    this.channel = new RoomChannel(room.id, this.name, {
+    this.channel = new RoomChannel(room.id, deps.name, {
       onMessage: (m) => this.onMessage(m),
       onStatus: (status) => dispatch({ type: 'channel-status', status }),
       onEnd: (reason, detail) => {
@@ -201,8 +199,8 @@ export class RoomController implements RoomIntents {
   }
 
   rename(): void {
-    renameDialog(this.name, (name) => {
-      this.name = name;
+    renameDialog(this.state.name, (name) => {
+      this.store.dispatch({ type: 'renamed', name });
       storeName(name);
       this.channel.setName(name);
       this.channel.send({ type: 'rename', name });

@@ -28,7 +28,7 @@ function mountRoom(room: Room, name: string): void {
   const app = document.getElementById('app')!;
   const dom = buildSkeleton();
   const sound = canSound();
-  const initial = initialState(room, { canSound: sound, volume: storedVolume() });
+  const initial = initialState(room, { name, canSound: sound, volume: storedVolume() });
   const cursors = new CursorLayer(dom.cursors);
   let layout: PictureLayout | null = null;
   const controller = new RoomController({

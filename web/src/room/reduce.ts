@@ -113,6 +113,9 @@ function apply(s: RoomState, fx: Effect[], e: RoomEvent): void {
     case 'keyboard':
       s.keyboardOpen = e.open;
       return;
+    case 'renamed':
+      s.name = e.name;
+      return;
     case 'flash-expired':
       s.flashes = s.flashes.filter((f) => f.id !== e.id);
       return;

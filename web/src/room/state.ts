@@ -34,6 +34,8 @@ export type LinkPhase = 'idle' | 'fetching' | 'backoff';
 
 export interface RoomState {
   room: Room;
+  /** Our display name: what the channel introduces us with (again after a rename). */
+  name: string;
   /** The room's state: from the configuration, then from the channel's `room` messages. */
   roomState: string;
   channel: ChannelStatus;
@@ -100,6 +102,7 @@ export type RoomEvent =
   | { type: 'fullscreen'; on: boolean }
   | { type: 'fullscreen-failed' }
   | { type: 'keyboard'; open: boolean }
+  | { type: 'renamed'; name: string }
   | { type: 'flash-expired'; id: number };
 
 /** What a change asks the world to do; the controller (controller.ts) runs it. */
@@ -120,9 +123,10 @@ export const FLASH_MS = 4000;
 /** At most this many flashes at once; the oldest goes. */
 export const FLASH_MAX = 2;
 
-export function initialState(room: Room, opts: { canSound: boolean; volume: number }): RoomState {
+export function initialState(room: Room, opts: { name: string; canSound: boolean; volume: number }): RoomState {
   return {
     room,
+    name: opts.name,
     roomState: room.status.state,
     channel: 'connecting',
     me: null,
