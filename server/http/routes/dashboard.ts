@@ -9,15 +9,22 @@ import { roomView } from '../views.js';
 import type { RoomRecord } from '../../rooms/types.js';
 import type { Context } from 'hono';
 
+/** A room as the admin sees it, with links for this request's host and scheme. */
+export async function adminRoomView(ctx: AppContext, c: Context, room: RoomRecord) {
+  return roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room));
+}
+
+/** ListRooms' body (also what the dashboard feed pushes). */
+export async function listRoomViews(ctx: AppContext, c: Context) {
+  return { rooms: await Promise.all(ctx.rooms.list().map((room) => adminRoomView(ctx, c, room))) };
+}
+
 export function dashboardRoutes(ctx: AppContext) {
-  const view = async (c: Context, room: RoomRecord) => roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room));
+  const view = (c: Context, room: RoomRecord) => adminRoomView(ctx, c, room);
 
   return new Hono<AppEnv>()
     .use(requireAdmin(ctx))
-    .get('/', async (c) => {
-      const rooms = await Promise.all(ctx.rooms.list().map((room) => view(c, room)));
-      return c.json({ rooms });
-    })
+    .get('/', async (c) => c.json(await listRoomViews(ctx, c)))
     .post('/', validate('json', createRoomSchema), async (c) => {
       const body = c.req.valid('json');
       const room = await ctx.rooms.create({ name: body.name, config: roomConfigOf(body), password: body.password ?? null });

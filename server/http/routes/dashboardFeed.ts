@@ -9,25 +9,18 @@
  * A comment line every 20 s keeps proxies (nginx's proxy_read_timeout is 60 s) from closing an
  * idle stream; `X-Accel-Buffering: no` stops nginx from holding events back.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
-import { linkBases, publicBaseUrl, requireAdmin } from '../access.js';
-import { roomView } from '../views.js';
+import { requireAdmin } from '../access.js';
+import { listRoomViews } from './dashboard.js';
 
 const LOOK_MS = 1000;
 const KEEPALIVE_MS = 20_000;
 
-/** ListRooms' body for this request's host and scheme. */
-export async function listRoomViews(ctx: AppContext, c: Context) {
-  const base = publicBaseUrl(ctx, c);
-  const links = linkBases(ctx, c);
-  const rooms = await Promise.all(ctx.rooms.list().map(async (room) => roomView(room, await ctx.rooms.status(room), base, ctx.config, ctx.presence.summary(room.id), links, ctx.media.playback.playToken(room))));
-  return { rooms };
-}
-
 export function dashboardFeedRoutes(ctx: AppContext) {
-  return new Hono().use(requireAdmin(ctx)).get('/', (c) => {
+  return new Hono<AppEnv>().use(requireAdmin(ctx)).get('/', (c) => {
     c.header('X-Accel-Buffering', 'no');
     c.header('Cache-Control', 'no-store');
     return streamSSE(c, async (stream) => {
