@@ -8,6 +8,7 @@
  *   nobody else waits for it. The relay never queues per viewer; the socket's own buffer is the
  *   only backlog, and it is bounded by HIGH_WATER_BYTES plus one frame.
  */
+import { EncoderPace, type EncoderPaceReading } from './encoderPace.js';
 import type { AudioTrackInfo, Sample, TrackInfo, VideoTrackInfo } from './tracks.js';
 import { TRACK_AUDIO, TRACK_VIDEO, frameMessage, initMessage } from './wire.js';
 
@@ -38,6 +39,8 @@ export interface RelayStats {
   /** Times any viewer was cut off and jumped to live. */
   resyncs: number;
   hasInit: boolean;
+  /** How the encoder keeps up (encoderPace.ts); null for its first seconds. */
+  encoder: EncoderPaceReading | null;
 }
 
 export class RoomRelay {
@@ -52,7 +55,11 @@ export class RoomRelay {
   private bytesIn = 0;
   private resyncs = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly pace: EncoderPace;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.pace = new EncoderPace(now);
+  }
 
   get viewerCount(): number {
     return this.viewers.size;
@@ -62,8 +69,10 @@ export class RoomRelay {
   setTrack(track: TrackInfo): void {
     const current = track.kind === 'video' ? this.video : this.audio;
     if (current && current.codec === track.codec && current.description.equals(track.description)) return; // same setup again
-    if (track.kind === 'video') this.video = track;
-    else this.audio = track;
+    if (track.kind === 'video') {
+      this.video = track;
+      this.pace.reset();
+    } else this.audio = track;
     this.init = this.video ? initMessage(this.video, this.audio) : null;
     this.gop = [];
     this.gopBytes = 0;
@@ -82,6 +91,7 @@ export class RoomRelay {
     const msg = frameMessage(isVideo ? TRACK_VIDEO : TRACK_AUDIO, key, timeUs, this.now(), sample.data);
     this.framesIn++;
     this.bytesIn += sample.data.length;
+    if (isVideo) this.pace.frame(timeUs / 1000);
 
     if (key) {
       this.gop = [msg];
@@ -123,6 +133,6 @@ export class RoomRelay {
   }
 
   stats(): RelayStats {
-    return { viewers: this.viewers.size, framesIn: this.framesIn, bytesIn: this.bytesIn, resyncs: this.resyncs, hasInit: this.init !== null };
+    return { viewers: this.viewers.size, framesIn: this.framesIn, bytesIn: this.bytesIn, resyncs: this.resyncs, hasInit: this.init !== null, encoder: this.pace.read() };
   }
 }

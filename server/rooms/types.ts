@@ -54,4 +54,16 @@ export interface RoomStatus {
   members: Record<MemberRole, MemberStatus> | null;
   /** Set when the runtime could not be asked. */
   detail?: string;
+  /** How the encoder keeps up, from the pictures reaching the relay (admin views; null until known). */
+  encoder?: EncoderHealth | null;
+}
+
+export interface EncoderHealth {
+  /** Pictures per second delivered over the last 5 s, against the room's frame rate. */
+  fps: number;
+  targetFps: number;
+  /** Media time encoded per second (1 = real time; under 1: frames queue up in the encoder). */
+  speed: number;
+  /** Delivering under 90 % of the frame rate: the host is too busy for this room. */
+  behind: boolean;
 }

@@ -6,12 +6,20 @@ import { validate } from '../validate.js';
 import { createRoomSchema, roomConfigOf, roomIdParam } from '../schemas.js';
 import { linkBases, publicBaseUrl, requireAdmin } from '../access.js';
 import { roomView } from '../views.js';
-import type { RoomRecord } from '../../rooms/types.js';
+import type { EncoderHealth, RoomRecord } from '../../rooms/types.js';
+import { isBehind } from '../../media/encoderPace.js';
 import type { Context } from 'hono';
 
-/** A room as the admin sees it, with links for this request's host and scheme. */
+/** A room as the admin sees it, with links for this request's host and scheme, and how its encoder keeps up. */
 export async function adminRoomView(ctx: AppContext, c: Context, room: RoomRecord) {
-  return roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room));
+  const status = { ...(await ctx.rooms.status(room)), encoder: encoderHealth(ctx, room) };
+  return roomView(room, status, publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room));
+}
+
+function encoderHealth(ctx: AppContext, room: RoomRecord): EncoderHealth | null {
+  const pace = ctx.media.stats(room.id)?.encoder;
+  if (!pace || room.desiredState !== 'running') return null;
+  return { fps: pace.fps, targetFps: room.config.fps, speed: pace.speed, behind: isBehind(pace, room.config.fps) };
 }
 
 /** ListRooms' body (also what the dashboard feed pushes). */

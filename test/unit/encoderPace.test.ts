@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { EncoderPace, isBehind } from '../../server/media/encoderPace.js';
+
+/** Feeds pictures at `fps` for `seconds`, media time advancing at `speed` x real time. */
+function feed(pace: EncoderPace, clock: { t: number }, fps: number, seconds: number, speed = 1, media = { t: 0 }) {
+  for (let i = 0; i < fps * seconds; i++) {
+    clock.t += 1000 / fps;
+    media.t += (1000 / fps) * speed;
+    pace.frame(media.t);
+  }
+}
+
+describe('the encoder pace', () => {
+  it('says nothing during its first window', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    feed(pace, clock, 30, 4);
+    expect(pace.read()).toBeNull();
+  });
+
+  it('reads a real-time encoder as its frame rate at speed 1, not behind', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    feed(pace, clock, 30, 8);
+    const r = pace.read()!;
+    expect(r.fps).toBeCloseTo(30, 0);
+    expect(r.speed).toBeCloseTo(1, 1);
+    expect(isBehind(r, 30)).toBe(false);
+  });
+
+  it('reads a starved encoder (17 pictures a second) as behind a 30 fps room', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    feed(pace, clock, 30, 5);
+    feed(pace, clock, 17, 6);
+    const r = pace.read()!;
+    expect(r.fps).toBeCloseTo(17, 0);
+    expect(isBehind(r, 30)).toBe(true);
+    expect(isBehind(r, 15)).toBe(false);
+  });
+
+  it('reads frames queueing in the encoder as speed under 1', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    feed(pace, clock, 30, 8, 0.8);
+    expect(pace.read()!.speed).toBeCloseTo(0.8, 1);
+  });
+
+  it('reads an encoder that went quiet as 0 fps', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    feed(pace, clock, 30, 8);
+    clock.t += 6000;
+    expect(pace.read()).toEqual({ fps: 0, speed: 0 });
+  });
+
+  it('starts over when the encoder restarts', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    feed(pace, clock, 30, 8);
+    pace.reset();
+    feed(pace, clock, 30, 2);
+    expect(pace.read()).toBeNull();
+  });
+});
