@@ -143,6 +143,9 @@ class DevRuntime extends FakeRuntime {
         '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-b:v', `${spec.videoBitrateKbps}k`,
         '-c:a', 'aac', '-b:a', '96k', '-ac', '2',
         '-flags', '+global_header', '-flush_packets', '1',
+        // The relay takes a stream only with the room's ingest key in its onMetaData (the room
+        // unit reads it from a credential file; on a dev machine the command line will do).
+        ...(spec.encoderFiles ? ['-metadata', spec.encoderFiles.ingestMetadata] : []),
         '-f', 'tee',
         [
           `[f=hls:hls_time=0.5:hls_list_size=6:hls_flags=delete_segments+independent_segments+omit_endlist:hls_segment_filename=${join(this.hlsDir, `${spec.id}-%d.ts`)}]${this.playlist(spec.id)}`,
