@@ -105,6 +105,9 @@ describe('SystemdRuntime on a real systemd', () => {
     expect(words.failure).toMatchObject({ role: 'browser', unit: `browser@${s.id}.service`, reason: 'exited with an error' });
     await runtime.stop(s.id);
     await runtime.remove(s.id);
+    // Removed means forgotten: no failed member left loaded (and listed) for a deleted room.
+    const loaded = await container.exec(['systemctl', 'list-units', '--all', '--plain', '--no-legend', `*@${s.id}.*`]);
+    expect(loaded.stdout.trim(), 'units still loaded after remove').toBe('');
   });
 
   it('turns a start that outlives its timeout into a typed error', async () => {

@@ -75,6 +75,9 @@ export class SystemdRuntime implements RoomRuntime {
 
   async remove(roomId: string): Promise<void> {
     await removeRoomFiles(this.opts.envDir, roomId);
+    // A member that ended failed (it crashed, or died on the way down) stays loaded, and listed,
+    // until its failure is reset: reset the room's units so systemd forgets a deleted room.
+    await Promise.all([groupUnit(roomId), ...MEMBER_ROLES.map((role) => memberUnit(role, roomId))].map((unit) => this.resetFailed(unit)));
   }
 
   async status(roomId: string): Promise<RoomRuntimeStatus> {
