@@ -14,6 +14,7 @@ import { playbackRoutes } from './http/routes/playback.js';
 import { roomAdminRoutes } from './http/routes/roomAdmin.js';
 import { capacityRoutes } from './http/routes/capacity.js';
 import { dashboardFeedRoutes } from './http/routes/dashboardFeed.js';
+import { countApiErrors, metricsRoutes } from './http/routes/metrics.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { originGuard } from './http/originGuard.js';
 import { forwardedHeader } from './http/access.js';
@@ -26,6 +27,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   const app = new Hono<AppEnv>();
   app.onError(handleError(ctx.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.use('*', countApiErrors(ctx));
   app.use('*', securityHeaders((c) => forwardedHeader(c, 'x-forwarded-host') ?? c.req.header('host')));
   // Before every route: cross-site POST/PUT/PATCH/DELETE and WebSocket upgrades are refused.
   app.use('*', originGuard(ctx.config));
@@ -45,6 +47,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   app.route('/api/playback', playbackRoutes(ctx));
   app.route('/api/capacity', capacityRoutes(ctx));
   app.route('/api/dashboard/feed', dashboardFeedRoutes(ctx));
+  app.route('/api/metrics', metricsRoutes(ctx));
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
   app.route('/api/rooms', roomAdminRoutes(ctx));

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { loadControlLimits, type ControlLimits } from './control/limits.js';
 import { loadCapacity, type CapacitySettings } from './rooms/capacity.js';
+import { parseMetricsListen } from './metrics/listener.js';
 
 export interface Config {
   listenHost: string;
@@ -46,6 +47,8 @@ export interface Config {
   control: ControlLimits;
   /** The cores rooms may use and what a room costs (STREAMBOX_CAPACITY_CORES, STREAMBOX_ROOM_COST; rooms/capacity.ts). */
   capacity: CapacitySettings;
+  /** Loopback listener for Prometheus (STREAMBOX_METRICS_LISTEN, default 127.0.0.1:9464; null: off). */
+  metricsListen: { host: string; port: number } | null;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */
@@ -104,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tlsDir: env.STREAMBOX_TLS_DIR ?? join(dataDir, 'tls'),
     control: loadControlLimits(env),
     capacity: loadCapacity(env, availableParallelism()),
+    metricsListen: parseMetricsListen(env.STREAMBOX_METRICS_LISTEN),
   };
 }

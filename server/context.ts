@@ -22,6 +22,7 @@ import { GrantStore } from './store/grantStore.js';
 import { newSecret } from './rooms/ids.js';
 import { MediaHub } from './media/hub.js';
 import { ingestUrl } from './media/ingestServer.js';
+import { Metrics } from './metrics/metrics.js';
 
 export interface ContextOptions {
   config: Config;
@@ -41,10 +42,11 @@ export function createContext(opts: ContextOptions): AppContext {
   const clock = () => new Date(now());
   const authStore = new AuthStore(db);
   const cookieSecret = authStore.getOrCreateSetting('cookie_secret', () => newSecret(32));
+  const metrics = new Metrics();
   // The rooms need the relay's encoder files, and the relay needs the rooms.
   let media: MediaHub | null = null;
   const relayUrl = (roomId: string) => ingestUrl(config.ingestHost, config.ingestPort, roomId);
-  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log, relayUrl, encoderFiles: (roomId) => media!.encoderFiles(roomId), capacity: config.capacity });
+  const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock, log, relayUrl, encoderFiles: (roomId) => media!.encoderFiles(roomId), capacity: config.capacity, onAdmissionRefused: () => metrics.admissionRefusals.inc() });
   media = new MediaHub({
     rooms,
     log,
@@ -77,6 +79,7 @@ export function createContext(opts: ContextOptions): AppContext {
     media,
     grants: new RoomGrants(new GrantStore(db), now),
     cookieSecret,
+    metrics,
     storeHealthy: () => {
       try {
         db.prepare('SELECT 1').get();
@@ -86,5 +89,6 @@ export function createContext(opts: ContextOptions): AppContext {
       }
     },
   };
+  metrics.attach({ rooms, people: (roomId) => ctx.presence.summary(roomId), relay: (roomId) => media!.stats(roomId), control: arbiter });
   return ctx;
 }

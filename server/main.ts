@@ -11,6 +11,7 @@ import { createContext } from './context.js';
 import { createIngestServer } from './media/ingestServer.js';
 import { startEdgeServers } from './http/edgeServer.js';
 import { installProcessGuard } from './http/processGuard.js';
+import { createMetricsServer } from './metrics/listener.js';
 
 async function main(): Promise<void> {
   installProcessGuard(log);
@@ -28,6 +29,13 @@ async function main(): Promise<void> {
   ctx.media.start();
   const ingest = createIngestServer(ctx.media, log);
   ingest.listen(config.ingestPort, config.ingestHost, () => log.info(`media ingest listening on ${config.ingestHost}:${config.ingestPort}`));
+  const metricsServer = config.metricsListen ? createMetricsServer(ctx.metrics, log) : null;
+  if (metricsServer && config.metricsListen) {
+    const { host, port } = config.metricsListen;
+    // A taken port costs the metrics listener, never the service.
+    metricsServer.on('error', (err) => log.warn('metrics listener not started', { host, port, err: err.message }));
+    metricsServer.listen(port, host, () => log.info(`metrics on http://${host}:${port}/metrics`));
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -37,6 +45,7 @@ async function main(): Promise<void> {
     ctx.presence.stop();
     ctx.media.stop();
     ingest.close();
+    metricsServer?.close();
     for (const server of servers) server.close();
     ctx.rooms.close();
     void runtime.close().finally(() => {

@@ -11,6 +11,7 @@ import type { ControlArbiter } from '../control/arbiter.js';
 import type { PresenceHub } from '../presence/hub.js';
 import type { MediaHub } from '../media/hub.js';
 import type { RoomGrants } from '../auth/roomGrants.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface AppContext {
   config: Config;
@@ -34,4 +35,6 @@ export interface AppContext {
   cookieSecret: string;
   /** Answers true when the store can be read. */
   storeHealthy: () => boolean;
+  /** What an operator watches (Prometheus text: GET /api/metrics, and main.ts's loopback listener). */
+  metrics: Metrics;
 }

@@ -41,6 +41,8 @@ export interface RelayStats {
   hasInit: boolean;
   /** How the encoder keeps up (encoderPace.ts); null for its first seconds. */
   encoder: EncoderPaceReading | null;
+  /** Bytes handed to viewers' sockets (frames; not the decoder setup re-sent on a track change). */
+  bytesOut: number;
 }
 
 export class RoomRelay {
@@ -54,6 +56,7 @@ export class RoomRelay {
   private framesIn = 0;
   private bytesIn = 0;
   private resyncs = 0;
+  private bytesOut = 0;
 
   private readonly pace: EncoderPace;
 
@@ -115,6 +118,7 @@ export class RoomRelay {
         continue;
       }
       v.sink.send(msg);
+      this.bytesOut += msg.length;
     }
   }
 
@@ -125,6 +129,7 @@ export class RoomRelay {
     if (this.init) {
       sink.send(this.init);
       for (const msg of this.gop) sink.send(msg);
+      this.bytesOut += this.init.length + this.gopBytes;
       if (this.gop.length === 0) viewer.live = false; // wait for a key frame
     } else {
       viewer.live = false;
@@ -133,6 +138,6 @@ export class RoomRelay {
   }
 
   stats(): RelayStats {
-    return { viewers: this.viewers.size, framesIn: this.framesIn, bytesIn: this.bytesIn, resyncs: this.resyncs, hasInit: this.init !== null, encoder: this.pace.read() };
+    return { viewers: this.viewers.size, framesIn: this.framesIn, bytesIn: this.bytesIn, resyncs: this.resyncs, hasInit: this.init !== null, encoder: this.pace.read(), bytesOut: this.bytesOut };
   }
 }

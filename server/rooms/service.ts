@@ -39,6 +39,8 @@ export interface RoomsServiceDeps {
   encoderFiles?: (roomId: string) => RoomSpec['encoderFiles'];
   /** The host's budget for rooms; absent: every room is admitted. */
   capacity?: CapacitySettings;
+  /** Told of every refusal for capacity (metrics). */
+  onAdmissionRefused?: () => void;
 }
 
 export type RoomChangeListener = (roomId: string | null) => void;
@@ -160,6 +162,7 @@ export class RoomsService {
   private requireCapacity(config: RoomRecord['config'], exceptId: string | null): void {
     const a = this.admission(config, exceptId);
     if (a.ok) return;
+    this.deps.onAdmissionRefused?.();
     this.deps.log.warn('room refused: over capacity', { room: exceptId, used: a.usedCores, budget: a.budgetCores, wanted: a.candidateCores });
     throw capacityExceeded(a.message);
   }
