@@ -148,6 +148,21 @@ describe('the appliance, end to end', () => {
     expect(relayed.firstVideoKey).toBe(true);
     expect(relayed.videoFrames, 'video frames in 2 s').toBeGreaterThanOrEqual(45);
     expect(relayed.audioFrames, 'audio frames in 2 s').toBeGreaterThanOrEqual(70);
+    // The room's status says how the encoder keeps up, from the pictures the relay received.
+    type Pace = { fps: number; targetFps: number; speed: number; behind: boolean } | null;
+    const pace = await eventually('the encoder pace on the status', async () => ((await (await api(`/api/rooms/${room.id}`)).json()) as { status: { encoder: Pace } }).status.encoder, (e) => e !== null, 15_000);
+    console.log(`encoder pace: ${JSON.stringify(pace)}`);
+    expect(pace!.targetFps).toBe(30);
+    expect(pace!.fps).toBeGreaterThan(10);
+    expect(pace!.fps).toBeLessThanOrEqual(31);
+    expect(pace!.speed).toBeGreaterThan(0.5);
+    expect(pace!.speed).toBeLessThan(1.5);
+    expect(pace!.behind).toBe(pace!.fps < 27);
+    // The same figure for a Prometheus on the machine: the loopback metrics listener (no login).
+    const metrics = await (await fetch('http://127.0.0.1:9464/metrics')).text();
+    const fps = Number(new RegExp(`^streambox_room_encoder_fps\\{room="${room.id}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(fps, 'encoder fps in the metrics').toBeGreaterThan(10);
+    expect(metrics).toMatch(new RegExp(`^streambox_rooms\\{state="live"\\} 1$`, 'm'));
     await deleteRoom(room.id);
   }, 120_000);
 
