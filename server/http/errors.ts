@@ -18,6 +18,12 @@ export function handleError(log: Logger) {
       return c.json(errorBody(err.code, err.message, err.field), err.status);
     }
     if (err instanceof RuntimeUnavailableError) return c.json(errorBody('unavailable', err.message), 503);
+    // SQLite could not write: the disk under the data directory is full. The write was rolled
+    // back (nothing half-made); the same call works once there is space again.
+    if ((err as { code?: unknown }).code === 'SQLITE_FULL') {
+      log.error('database write refused: disk full', { path: c.req.path });
+      return c.json(errorBody('storage_full', 'the appliance\'s disk is full (its data directory, /var/lib/streambox): nothing was changed; free some space, then try again'), 507);
+    }
     if (err instanceof HTTPException) {
       const status = err.status;
       if (status === 413) return c.json(errorBody('payload_too_large', 'the request body is too large', 'body'), 413);
