@@ -16,6 +16,15 @@ for f in "$src"/*.service "$src"/*.target "$src"/*.path; do
         changed=1
     fi
 done
+# Drop-ins for units the appliance does not own (nginx.service.d/: restart nginx when it dies).
+for f in "$src"/*.d/*.conf; do
+    [ -e "$f" ] || continue
+    dest=$STREAMBOX_UNIT_DIR/$(basename "$(dirname "$f")")/$(basename "$f")
+    if [ -n "$(install_file "$f" "$dest" 0644)" ]; then
+        log "installed $dest"
+        changed=1
+    fi
+done
 
 if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/kiosk/streambox-kiosk-fence" /usr/local/sbin/streambox-kiosk-fence 0755)" ]; then
     log "installed /usr/local/sbin/streambox-kiosk-fence"
