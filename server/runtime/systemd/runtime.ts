@@ -61,6 +61,9 @@ export class SystemdRuntime implements RoomRuntime {
     // The target stops before its members (they are ordered Before= it), so its job ends while they
     // are still stopping. Stopping each member too makes this return only when every process is gone.
     await Promise.all(MEMBER_ROLES.map((role) => this.stopUnit(memberUnit(role, roomId))));
+    // A member that exits non-zero on SIGTERM ends 'failed'; a room that was asked to stop is
+    // stopped, not failed, so the failures of its way down are forgotten.
+    await this.resetRoomUnits(roomId);
   }
 
   /** Stopping a unit systemd does not know (never loaded, template gone) is already done. */
@@ -77,7 +80,11 @@ export class SystemdRuntime implements RoomRuntime {
     await removeRoomFiles(this.opts.envDir, roomId);
     // A member that ended failed (it crashed, or died on the way down) stays loaded, and listed,
     // until its failure is reset: reset the room's units so systemd forgets a deleted room.
-    await Promise.all([groupUnit(roomId), ...MEMBER_ROLES.map((role) => memberUnit(role, roomId))].map((unit) => this.resetFailed(unit)));
+    await this.resetRoomUnits(roomId);
+  }
+
+  private resetRoomUnits(roomId: string): Promise<unknown> {
+    return Promise.all([groupUnit(roomId), ...MEMBER_ROLES.map((role) => memberUnit(role, roomId))].map((unit) => this.resetFailed(unit)));
   }
 
   async status(roomId: string): Promise<RoomRuntimeStatus> {

@@ -1,0 +1,135 @@
+/**
+ * Faults the booted appliance survives (issue 13 part 5), each read back from what a viewer gets:
+ * kill -9 of nginx (systemd restarts it; RTMP, HLS and the pages come back), kill -9 of the admin
+ * service (it restarts; the room's processes are not restarted and its fast path plays again),
+ * the system bus restarting (the admin service reconnects and drives rooms again), and the
+ * database intact after all of it. kill -9 of each room member is in rooms.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
+import { bootAppliance, type Appliance } from '../harness/appliance.js';
+import { startPageServer, type PageServer } from '../support/pageServer.js';
+import { eventually } from '../support/eventually.js';
+
+const execFileP = promisify(execFile);
+const PORT = 8800;
+const SMALL = { width: 640, height: 360, fps: 15 };
+
+/** The stream's tracks as ffprobe reads them from RTMP (empty when it does not play). */
+async function rtmpTracks(url: string): Promise<number> {
+  const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-rw_timeout', '5000000', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', url], { timeout: 15_000 });
+  return stdout.trim().split('\n').filter(Boolean).length;
+}
+
+/** Resolves when a video frame arrives on the fast path (binary message after the JSON setup). */
+function firstFastFrame(url: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`no fast-path frame within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return;
+      clearTimeout(timer);
+      ws.close();
+      resolve();
+    });
+    ws.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+describe('faults the appliance survives', () => {
+  let appliance: Appliance;
+  let pages: PageServer;
+  let cookie: string;
+  let roomId: string;
+
+  beforeAll(async () => {
+    pages = await startPageServer();
+    appliance = await bootAppliance({ port: PORT });
+    cookie = await appliance.login();
+    const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify({ name: 'faults', startUrl: pages.url('/tone'), ...SMALL }) });
+    expect(res.status).toBe(201);
+    roomId = ((await res.json()) as { id: string }).id;
+    await eventually('the room streams', () => rtmpTracks(rtmp()), (n) => n === 2, 30_000);
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await appliance?.stop();
+    await pages?.close();
+  }, 120_000);
+
+  function api(path: string, init: RequestInit = {}) {
+    return fetch(`${appliance.baseUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', cookie, ...(init.headers ?? {}) } });
+  }
+  const rtmp = () => `rtmp://127.0.0.1:1935/live/${roomId}`;
+  const sh = async (script: string) => (await appliance.exec(['sh', '-c', script])).stdout.trim();
+  const mainPid = (unit: string) => sh(`systemctl show -p MainPID --value ${unit}`);
+  const healthy = async () => {
+    try {
+      const res = await fetch(`${appliance.baseUrl}/api/health`);
+      return res.ok ? ((await res.json()) as { ok: boolean; runtime: { ok: boolean } }) : null;
+    } catch {
+      return null;
+    }
+  };
+
+  it('kill -9 of nginx: systemd brings it back, and RTMP, HLS and the pages come back with it', async () => {
+    const pid = await mainPid('nginx.service');
+    expect(Number(pid)).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    await sh(`kill -9 ${pid}`);
+    await eventually('nginx running again', () => mainPid('nginx.service'), (p) => p !== pid && p !== '0', 20_000);
+    await eventually('the dashboard answering through nginx', healthy, (h) => h?.ok === true, 20_000);
+    await eventually('the room on RTMP again', () => rtmpTracks(rtmp()).catch(() => 0), (n) => n === 2, 30_000);
+    const playlist = await eventually('a fresh HLS playlist', async () => (await fetch(`${appliance.baseUrl}/hls/${roomId}.m3u8`)).text(), (t) => t.startsWith('#EXTM3U') && /#EXTINF/.test(t), 30_000);
+    expect(playlist).toMatch(/#EXTINF/);
+    console.log(`nginx: RTMP and HLS back ${Date.now() - killedAt} ms after kill -9`);
+  }, 120_000);
+
+  it('kill -9 of the admin service: it restarts, the room keeps its processes, and the fast path plays again', async () => {
+    const [adminPid, browserPid, displayPid] = [await mainPid('streambox-admin.service'), await mainPid(`browser@${roomId}.service`), await mainPid(`xvfb@${roomId}.service`)];
+    const encoderRestarts = Number(await sh(`systemctl show -p NRestarts --value ffmpeg@${roomId}.service`));
+    const killedAt = Date.now();
+    await sh(`kill -9 ${adminPid}`);
+    await eventually('the admin service back', healthy, (h) => h?.ok === true && h.runtime.ok, 30_000);
+    const back = Date.now() - killedAt;
+    await firstFastFrame(`${appliance.baseUrl.replace(/^http/, 'ws')}/api/rooms/${roomId}/media`, 20_000).catch(async (err: Error) => {
+      const journal = await sh(`journalctl -u ffmpeg@${roomId} -u streambox-admin --since=-60s --no-pager -o short-monotonic | tail -40; systemctl status ffmpeg@${roomId} --no-pager | head -5`);
+      throw new Error(`${err.message}\n${journal}`);
+    });
+    const playing = Date.now() - killedAt;
+    // The room's own processes were not touched: same display, same browser (its page state kept).
+    expect(await mainPid(`browser@${roomId}.service`)).toBe(browserPid);
+    expect(await mainPid(`xvfb@${roomId}.service`)).toBe(displayPid);
+    expect(await sh(`systemctl is-active room@${roomId}.target`)).toBe('active');
+    const room = (await (await api(`/api/rooms/${roomId}`)).json()) as { status: { state: string } };
+    expect(room.status.state).toBe('live');
+    const after = Number(await sh(`systemctl show -p NRestarts --value ffmpeg@${roomId}.service`));
+    console.log(`admin: back ${back} ms, fast path playing ${playing} ms after kill -9; encoder restarts ${after - encoderRestarts} (its relay output went with the admin)`);
+  }, 120_000);
+
+  it('the system bus restarting: the admin service reconnects and drives rooms again', async () => {
+    await sh('systemctl restart dbus.service');
+    await eventually('the runtime reachable again', healthy, (h) => h?.runtime.ok === true, 30_000);
+    const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify({ name: 'after the bus', startUrl: pages.url('/tone'), ...SMALL }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    expect(await sh(`systemctl is-active room@${id}.target`)).toBe('active');
+    // Status follows the new connection's signals: a stop shows as stopped.
+    expect((await api(`/api/rooms/${id}/stop`, { method: 'POST' })).status).toBe(200);
+    await eventually('the stopped room reads stopped', async () => ((await (await api(`/api/rooms/${id}`)).json()) as { status: { state: string } }).status.state, (s) => s === 'stopped', 10_000);
+    expect((await api(`/api/rooms/${id}`, { method: 'DELETE' })).status).toBe(204);
+  }, 120_000);
+
+  it('leaves the database intact after all of it', async () => {
+    const check = await appliance.exec(['node', '-e', "const D = require('/opt/streambox/node_modules/better-sqlite3'); const db = new D('/var/lib/streambox/streambox.db', { readonly: true }); console.log(db.pragma('integrity_check', { simple: true }))"]);
+    expect(check.stdout.trim(), check.stderr).toBe('ok');
+  });
+});
