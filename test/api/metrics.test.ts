@@ -10,14 +10,6 @@ import { FakeRuntime } from '../support/fakeRuntime.js';
 import { json, makeTestApp, type TestApp } from '../support/testApp.js';
 import { createMetricsServer, parseMetricsListen } from '../../server/metrics/listener.js';
 
-class CountingRuntime extends FakeRuntime {
-  statusReads = 0;
-  override async status(roomId: string) {
-    this.statusReads++;
-    return super.status(roomId);
-  }
-}
-
 /** The value of one sample (`name{labels} value`), or undefined. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -25,12 +17,12 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('metrics', () => {
-  let runtime: CountingRuntime;
+  let runtime: FakeRuntime;
   let t: TestApp;
   let cookie: string;
 
   beforeEach(async () => {
-    runtime = new CountingRuntime();
+    runtime = new FakeRuntime();
     t = await makeTestApp(runtime, { env: { STREAMBOX_CAPACITY_CORES: '1.8' } });
     t.ctx.rooms.watchRuntime();
     cookie = await t.login();

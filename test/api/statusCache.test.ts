@@ -7,22 +7,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeRuntime } from '../support/fakeRuntime.js';
 import { json, makeTestApp, type TestApp } from '../support/testApp.js';
 
-class CountingRuntime extends FakeRuntime {
-  statusReads = 0;
-  override async status(roomId: string) {
-    this.statusReads++;
-    return super.status(roomId);
-  }
-}
-
 describe('room status served from memory', () => {
-  let runtime: CountingRuntime;
+  let runtime: FakeRuntime;
   let t: TestApp;
   let cookie: string;
   let id: string;
 
   beforeEach(async () => {
-    runtime = new CountingRuntime();
+    runtime = new FakeRuntime();
     t = await makeTestApp(runtime);
     t.ctx.rooms.watchRuntime();
     cookie = await t.login();

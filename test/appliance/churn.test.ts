@@ -7,9 +7,8 @@
  *
  * CHURN_CYCLES sets the cycles (20 in CI; `CHURN_CYCLES=200` for the soak the issue asks for).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootAppliance, type Appliance } from '../harness/appliance.js';
-import { startPageServer, type PageServer } from '../support/pageServer.js';
+import { describe, expect, it } from 'vitest';
+import { useBootedAppliance } from '../support/bootedAppliance.js';
 import { eventually } from '../support/eventually.js';
 
 const PORT = 8800;
@@ -30,23 +29,9 @@ interface Footprint {
 }
 
 describe('rooms made and unmade many times', () => {
-  let appliance: Appliance;
-  let pages: PageServer;
-  let cookie: string;
-
-  beforeAll(async () => {
-    pages = await startPageServer();
-    appliance = await bootAppliance({ port: PORT });
-    cookie = await appliance.login();
-  }, 1_800_000);
-
-  afterAll(async () => {
-    await appliance?.stop();
-    await pages?.close();
-  }, 120_000);
-
-  const api = (path: string, init: RequestInit = {}) => fetch(`${appliance.baseUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', cookie, ...(init.headers ?? {}) } });
-  const sh = async (script: string) => (await appliance.exec(['sh', '-c', script])).stdout.trim();
+  const booted = useBootedAppliance(PORT);
+  const { api } = booted;
+  const sh = async (script: string) => (await booted.appliance.exec(['sh', '-c', script])).stdout.trim();
   const lines = (text: string) => text.split('\n').filter(Boolean).sort();
 
   async function footprint(): Promise<Footprint> {
@@ -63,7 +48,7 @@ describe('rooms made and unmade many times', () => {
     };
   }
 
-  const create = (name: string) => api('/api/rooms', { method: 'POST', body: JSON.stringify({ name, startUrl: pages.url('/tone'), ...SMALL }) });
+  const create = (name: string) => api('/api/rooms', { method: 'POST', body: JSON.stringify({ name, startUrl: booted.pages.url('/tone'), ...SMALL }) });
   const print = (label: string, f: Footprint) =>
     console.log(`${label}: admin RSS ${f.rssMb.toFixed(1)} MB, ${f.fds} fds; ${f.processes} processes; ${f.roomUnits.length} room units, ${f.envFiles.length} room files, ${f.hlsFiles.length} HLS files, ${f.rows.length} rows`);
 

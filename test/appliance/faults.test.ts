@@ -5,12 +5,13 @@
  * the system bus restarting (the admin service reconnects and drives rooms again), and the
  * database intact after all of it. kill -9 of each room member is in rooms.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
-import { bootAppliance, type Appliance } from '../harness/appliance.js';
-import { startPageServer, type PageServer } from '../support/pageServer.js';
+import type { Appliance } from '../harness/appliance.js';
+import type { PageServer } from '../support/pageServer.js';
+import { useBootedAppliance } from '../support/bootedAppliance.js';
 import { eventually } from '../support/eventually.js';
 
 const execFileP = promisify(execFile);
@@ -45,29 +46,19 @@ function firstFastFrame(url: string, timeoutMs: number): Promise<void> {
 }
 
 describe('faults the appliance survives', () => {
+  const booted = useBootedAppliance(PORT);
+  const { api } = booted;
   let appliance: Appliance;
   let pages: PageServer;
-  let cookie: string;
   let roomId: string;
 
   beforeAll(async () => {
-    pages = await startPageServer();
-    appliance = await bootAppliance({ port: PORT });
-    cookie = await appliance.login();
+    ({ appliance, pages } = booted);
     const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify({ name: 'faults', startUrl: pages.url('/tone'), ...SMALL }) });
     expect(res.status).toBe(201);
     roomId = ((await res.json()) as { id: string }).id;
     await eventually('the room streams', () => rtmpTracks(rtmp()), (n) => n === 2, 30_000);
-  }, 1_800_000);
-
-  afterAll(async () => {
-    await appliance?.stop();
-    await pages?.close();
-  }, 120_000);
-
-  function api(path: string, init: RequestInit = {}) {
-    return fetch(`${appliance.baseUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', cookie, ...(init.headers ?? {}) } });
-  }
+  }, 60_000);
   const rtmp = () => `rtmp://127.0.0.1:1935/live/${roomId}`;
   const sh = async (script: string) => (await appliance.exec(['sh', '-c', script])).stdout.trim();
   const mainPid = (unit: string) => sh(`systemctl show -p MainPID --value ${unit}`);

@@ -3,12 +3,13 @@
  * under systemd-nspawn; rooms are created through the admin API; their Xvfb, PulseAudio, Chromium,
  * x11vnc and ffmpeg run under systemd and stream through nginx-rtmp.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { bootAppliance, type Appliance } from '../harness/appliance.js';
-import { INPUT_BUTTONS, INPUT_FIELD, startPageServer, type PageServer } from '../support/pageServer.js';
+import type { Appliance } from '../harness/appliance.js';
+import { useBootedAppliance } from '../support/bootedAppliance.js';
+import { INPUT_BUTTONS, INPUT_FIELD, type PageServer } from '../support/pageServer.js';
 import { keyEvent, openAuthenticated, pointerEvent } from '../../server/vnc/rfb.js';
 import { eventually } from '../support/eventually.js';
 import { WebSocket } from 'ws';
@@ -78,22 +79,13 @@ async function frameHashes(url: string): Promise<string[]> {
 const rtmp = (id: string) => `rtmp://127.0.0.1:1935/live/${id}`;
 
 describe('the appliance, end to end', () => {
+  const booted = useBootedAppliance(PORT);
+  const { api } = booted;
   let appliance: Appliance;
   let pages: PageServer;
-  let cookie: string;
-
-  beforeAll(async () => {
-    pages = await startPageServer();
-    appliance = await bootAppliance({ port: PORT });
-    cookie = await appliance.login();
-  }, 1_800_000);
-
-  afterAll(async () => {
-    await appliance?.stop();
-    await pages?.close();
-  }, 120_000);
-
-  const api = (path: string, init: RequestInit = {}) => fetch(`${appliance.baseUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', cookie, ...(init.headers ?? {}) } });
+  beforeAll(() => {
+    ({ appliance, pages } = booted);
+  });
   const createRoom = async (body: object) => {
     const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify(body) });
     expect(res.status).toBe(201);

@@ -13,6 +13,8 @@ export class FakeRuntime implements RoomRuntime {
   /** When set, start() throws this job error for the group. */
   startJobResult: string | null = null;
   available = true;
+  /** status() calls so far (what a cache in front of the runtime saves). */
+  statusReads = 0;
   private readonly listeners = new Set<RuntimeListener>();
 
   async start(spec: RoomSpec): Promise<void> {
@@ -36,6 +38,7 @@ export class FakeRuntime implements RoomRuntime {
   }
 
   async status(roomId: string): Promise<RoomRuntimeStatus> {
+    this.statusReads++;
     this.ensureAvailable();
     const on = this.running.has(roomId);
     const unit = (name: string, failed: boolean): UnitState => ({
