@@ -7,7 +7,7 @@
 # failure also stops a caller that runs it under `if` or `||`. Needs root,
 # debootstrap, systemd-container (systemd-nspawn) and util-linux (nsenter).
 #
-# Quirks of this host (measured; see /work/shared/notes/platform.md):
+# Quirks of this host (measured; the team's platform notes have the details):
 # - The host's PID 1 is not systemd: nspawn always needs --register=no
 #   --keep-unit, and machinectl / systemd-run -M do not work. We enter a
 #   container with nsenter, or talk to its system bus through a socket.

@@ -4,7 +4,7 @@
 # The key reaches the machine as a systemd credential in an SMBIOS OEM string (type 11):
 # systemd imports it at boot and systemd-tmpfiles (provision.conf) writes it to
 # /root/.ssh/authorized_keys. No password and no build user exist at any point; finalize.sh
-# deletes the key. Operators can log in the same way (image/README-vm.md).
+# deletes the key. Operators can log in the same way (docs/vm-image.md).
 
 locals {
   repo        = var.repo_dir != "" ? var.repo_dir : abspath("${path.root}/../..")

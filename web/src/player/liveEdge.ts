@@ -1,6 +1,6 @@
 /**
  * Keeping an MSE player at the live edge (mse.ts): a pure policy, unit-tested in
- * test/unit/mse.test.ts. Measured on this project's machines (shared/notes/platform.md): aiming
+ * test/unit/playerPaths.test.ts. Measured on this project's machines (the team's platform notes): aiming
  * 0.03 s behind the buffered end stalls 1-3 times a second, 0.1 s plays smoothly at 190-230 ms
  * glass to glass. A live picture never waits: a gap or a stall with data beyond it is jumped over.
  */
