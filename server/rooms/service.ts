@@ -53,7 +53,7 @@ export class RoomsService {
   private reconcileRunning: Promise<void> | null = null;
   private reconcilePending: Promise<void> | null = null;
   /** Room status from the runtime, read again only after the watch reports a change. */
-  readonly statuses: StatusCache;
+  private readonly statuses: StatusCache;
 
   constructor(private readonly deps: RoomsServiceDeps) {
     this.statuses = new StatusCache((id) => deps.runtime.status(id));

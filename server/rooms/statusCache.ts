@@ -17,8 +17,6 @@ export class StatusCache {
   private readonly entries = new Map<string, { read: Promise<RoomRuntimeStatus>; at: number }>();
   /** Off until the watch runs: without it nothing would tell us a status went stale. */
   private enabled = false;
-  /** Reads of the runtime made (for tests and metrics). */
-  reads = 0;
 
   constructor(
     private readonly readStatus: (roomId: string) => Promise<RoomRuntimeStatus>,
@@ -37,7 +35,6 @@ export class StatusCache {
   get(roomId: string): Promise<RoomRuntimeStatus> {
     const hit = this.entries.get(roomId);
     if (this.enabled && hit && this.now() - hit.at < MAX_AGE_MS) return hit.read;
-    this.reads++;
     const read = this.readStatus(roomId);
     if (this.enabled) {
       const entry = { read, at: this.now() };
