@@ -195,6 +195,28 @@ describe('the edge against hostile clients', () => {
     });
   });
 
+  describe('what only the admin may read (issue 13)', () => {
+    it('from another host: no metrics on the loopback listener or through nginx, no capacity, no dashboard feed, even with a participant\'s grant', async () => {
+      const https = `https://${ns.hostAddress}:${appliance.httpsPort}`;
+      // The Prometheus listener is loopback-only: from another host the port does not answer.
+      const direct = await ns.exec(['curl', '-s', '-m', '5', `http://${ns.hostAddress}:9464/metrics`]);
+      expect(direct.code, 'curl to the metrics port from another host').not.toBe(0);
+      expect(direct.stdout).not.toContain('streambox_');
+      // A participant of the password room, with the grant cookie its Join gave.
+      const join = await ns.exec(['curl', '-s', '-k', '-m', '10', '-D', '-', '-o', '/dev/null', '-H', 'content-type: application/json', '-H', `origin: ${https}`, '--data', JSON.stringify({ password: PASSWORD }), `${https}/api/rooms/${locked.id}/join`]);
+      const grant = /^set-cookie: ([^;]+)/im.exec(join.stdout)?.[1];
+      expect(grant, join.stdout).toBeTruthy();
+      for (const path of ['/api/metrics', '/metrics', '/api/capacity?width=1920&height=1080&fps=30', '/api/dashboard/feed']) {
+        for (const cookie of ['', grant!]) {
+          const res = await ns.exec(['curl', '-s', '-k', '-m', '5', '-w', '\n%{http_code}', ...(cookie ? ['-H', `cookie: ${cookie}`] : []), `${https}${path}`]);
+          const [body, code] = [res.stdout.slice(0, res.stdout.lastIndexOf('\n')), res.stdout.slice(res.stdout.lastIndexOf('\n') + 1)];
+          expect([401, 404], `${path}${cookie ? ' with the grant' : ''}: ${body.slice(0, 200)}`).toContain(Number(code));
+          expect(body, path).not.toMatch(/streambox_rooms|roomsThatFit|event: rooms/);
+        }
+      }
+    });
+  });
+
   describe('throttles (review #8)', () => {
     it('checks only the free tries of 16 concurrent wrong room passwords from one host', async () => {
       // One curl, 16 transfers at once (--parallel): 16 curl processes started one by one can
