@@ -65,6 +65,13 @@ describe('HTTPS on the appliance', () => {
   };
   /** The certificate nginx presents on the HTTPS port right now, trusting `trust`. */
   const served = async (trust: string) => (await httpsGet(`${appliance.httpsUrl}/api/health`, { ca: trust })).peer;
+  /**
+   * GET /api/tls over HTTPS trusting `trust`, retried until `ok`: two reloads in quick
+   * succession (key, then certificate) leave old-generation workers accepting for a moment,
+   * so one handshake with the new certificate does not mean the next one gets it.
+   */
+  const tlsApi = (trust: string, ok: (tls: { source: string; reason: string | null }) => boolean) =>
+    eventually('GET /api/tls over the new certificate', async () => JSON.parse((await httpsGet(`${appliance.httpsUrl}/api/tls`, { ca: trust })).body) as { source: string; reason: string | null }, ok, 15_000, 250);
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sbx-tls-e2e-'));
@@ -292,7 +299,7 @@ describe('HTTPS on the appliance', () => {
       expect(https.headers['strict-transport-security']).toBe('max-age=31536000');
       const hls = await httpsGet(`${appliance.httpsUrl}/hls/${roomId}.m3u8`, { ca: opCa });
       expect(hls.headers['strict-transport-security']).toBe('max-age=31536000');
-      const tls = JSON.parse((await httpsGet(`${appliance.httpsUrl}/api/tls`, { ca: opCa })).body);
+      const tls = await tlsApi(opCa, (t) => t.source === 'operator');
       expect(tls).toMatchObject({ source: 'operator', httpUrl: null, roomPagesOnHttp: false });
       // Loopback keeps plain HTTP.
       expect((await plain(`${appliance.baseUrl}/api/health`)).status).toBe(200);
@@ -330,7 +337,7 @@ describe('HTTPS on the appliance', () => {
         const peer = await eventually('nginx to serve the appliance certificate', () => served(ca), (p) => p.fingerprint256 === s.fingerprintSha256, 15_000, 250);
         expect(peer.subjectaltname).toContain(`IP Address:${appliance.address}`);
         expect(await journal()).toMatch(reason);
-        const tls = JSON.parse((await httpsGet(`${appliance.httpsUrl}/api/tls`, { ca })).body);
+        const tls = await tlsApi(ca, (t) => t.source === 'self');
         expect(tls.reason).toMatch(reason);
       }, 60_000);
     }
