@@ -4,6 +4,7 @@
  * object each. Close codes: closeCodes.ts (4004 deleted, 4010 removed, 4011 password, 4029 cap).
  */
 
+import type { ChatClientMessage, ChatServerMessage } from './chat.js';
 import { decodeTyped } from './json.js';
 
 /** Longest participant name, in characters (after trimming). */
@@ -39,7 +40,9 @@ export type ClientMessage =
   | { type: (typeof TARGETED_ACTIONS)[number]; to: string }
   /** The pointer, as fractions of the picture (0..1). */
   | { type: 'cursor'; x: number; y: number }
-  | { type: 'rename'; name: string };
+  | { type: 'rename'; name: string }
+  /** The chat (chat.ts). */
+  | ChatClientMessage;
 
 /** Server -> page. */
 export type ServerMessage =
@@ -49,8 +52,15 @@ export type ServerMessage =
   | { type: 'idle-warning'; msLeft: number }
   /** The room's state word (status.state), or 'deleted' just before the 4004 close. */
   | { type: 'room'; state: string }
-  /** `invalid_message`, `rate_limited`, or a control refusal (`not_holder`, `not_admin`, ...). */
-  | { type: 'error'; code: string; message: string };
+  /**
+   * `invalid_message`, `rate_limited`, or a control refusal (`not_holder`, `not_admin`, ...).
+   * `about: 'chat'` when a chat message or clear was refused (the page shows it in the chat).
+   */
+  | { type: 'error'; code: string; message: string; about?: 'chat' }
+  /** The recording indicator: recording since startedAt, or not; reason: why the last one ended by itself. Sent on join too. */
+  | { type: 'recording'; active: boolean; startedAt: string | null; reason: string | null }
+  /** The chat (chat.ts). */
+  | ChatServerMessage;
 
 export const encodeMessage = (msg: ClientMessage | ServerMessage): string => JSON.stringify(msg);
 

@@ -12,6 +12,7 @@
  * forwarded (wired in context.ts), never what the page says: `activity` is accepted and ignored
  * (older pages send it).
  *
+ * The chat rides on it too (chatRelay.ts: history for joiners, notices, clear, reactions).
  * The messages (both directions) and close codes are protocol/roomChannel.ts and
  * protocol/closeCodes.ts (4004 room deleted, 4029 over a cap: the reason says which); what a page
  * sends is checked here against a schema of the same shape before anything reads it.
@@ -31,6 +32,7 @@ import { isCleanText } from '../http/text.js';
 import type { AppEnv } from '../http/env.js';
 import type { ControlLimits } from '../control/limits.js';
 import { ParticipantCaps, type ConnectionRates } from './caps.js';
+import { ChatRelay, chatMessageSchemas, isChatMessage } from './chatRelay.js';
 import { CLOSE_OVER_CAP, CLOSE_ROOM_DELETED } from '../../protocol/closeCodes.js';
 import { CLIENT_MESSAGE_MAX_CHARS, NAME_MAX_CHARS, PARTICIPANT_ID_MAX_CHARS, SIMPLE_ACTIONS, TARGETED_ACTIONS, encodeMessage, type ClientMessage, type ServerMessage } from '../../protocol/roomChannel.js';
 
@@ -43,6 +45,7 @@ const messageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
   z.object({ type: z.enum(TARGETED_ACTIONS), to: z.string().max(PARTICIPANT_ID_MAX_CHARS) }),
   z.object({ type: z.literal('cursor'), x: z.number().min(0).max(1), y: z.number().min(0).max(1) }),
   z.object({ type: z.literal('rename'), name: nameSchema }),
+  ...chatMessageSchemas,
 ]);
 
 interface Connection {
@@ -62,6 +65,8 @@ export interface HubDeps {
   log: Logger;
   limits?: ControlLimits;
   now?: () => number;
+  /** What a joiner is told after welcome besides the state (the recording indicator). */
+  joinMessages?: (roomId: string) => ServerMessage[];
 }
 
 export class PresenceHub {
@@ -72,9 +77,11 @@ export class PresenceHub {
   private unsubscribe: (() => void) | null = null;
   private unsubscribeControl: (() => void) | null = null;
   private readonly caps: ParticipantCaps;
+  readonly chat: ChatRelay; // chatRelay.ts: answers through this hub's send and broadcast
 
   constructor(private readonly deps: HubDeps) {
     this.caps = new ParticipantCaps(deps.limits, deps.now);
+    this.chat = new ChatRelay({ arbiter: deps.arbiter, rooms: deps.rooms, send: (id, m) => this.send(id, m), broadcast: (r, m) => this.broadcast(r, m), ...(deps.now ? { now: deps.now } : {}) });
   }
 
   /** Starts the idle clock and follows room changes and control changes. */
@@ -83,7 +90,11 @@ export class PresenceHub {
     this.timer.unref();
     this.unsubscribe ??= this.deps.rooms.onChange((roomId) => this.roomChangedSoon(roomId));
     // Whatever moved control (an action here, a leave, the idle rule), everyone hears at once.
-    this.unsubscribeControl ??= this.deps.arbiter.onControlChange(({ roomId }) => this.broadcastState(roomId));
+    this.unsubscribeControl ??= this.deps.arbiter.onControlChange((change) => {
+      this.broadcastState(change.roomId);
+      this.chat.controlChanged(change);
+    });
+    this.chat.start();
   }
 
   stop(): void {
@@ -97,6 +108,7 @@ export class PresenceHub {
     this.unsubscribe = null;
     this.unsubscribeControl?.();
     this.unsubscribeControl = null;
+    this.chat.stop();
     for (const c of this.connections.values()) c.ws.close(1001, 'server shutting down');
   }
 
@@ -161,6 +173,8 @@ export class PresenceHub {
           this.grantOf.set(id, grant);
           // Welcome first: joining may hand this participant control, and that state follows it.
           ws.send(encodeMessage({ type: 'welcome', you: { id, key, name, isAdmin } }));
+          for (const msg of this.deps.joinMessages?.(roomId) ?? []) ws.send(encodeMessage(msg));
+          this.chat.joined(roomId, { id, name }); // the history, then "joined" (before control may move to them)
           const before = this.deps.arbiter.holder(roomId);
           this.deps.arbiter.join(roomId, { id, name, isAdmin });
           this.afterChange(roomId, before, true);
@@ -188,6 +202,7 @@ export class PresenceHub {
     const rate = conn.rates.take(msg.type); // cursors, then everything else: the excess is dropped
     if (rate.warn) this.send(id, { type: 'error', code: 'rate_limited', message: 'too many actions at once; slow down' });
     if (!rate.ok) return;
+    if (isChatMessage(msg)) return this.chat.handle(conn.roomId, { id, isAdmin: conn.isAdmin }, msg);
     const { arbiter } = this.deps;
     const roomId = conn.roomId;
     const before = arbiter.holder(roomId);
@@ -218,6 +233,7 @@ export class PresenceHub {
     this.connections.delete(id);
     this.grantOf.delete(id);
     this.deps.vncTokens.forget({ roomId: conn.roomId, participantId: id, isAdmin: conn.isAdmin });
+    this.chat.left(conn.roomId, id);
     const before = this.deps.arbiter.holder(conn.roomId);
     if (this.deps.arbiter.leave(conn.roomId, id)) this.afterChange(conn.roomId, before, true);
   }
@@ -287,6 +303,11 @@ export class PresenceHub {
   private send(id: string, msg: ServerMessage): void {
     const c = this.connections.get(id);
     if (c && c.ws.readyState === 1) c.ws.send(encodeMessage(msg));
+  }
+
+  /** Tells everyone in the room (news from another part: the recording indicator). */
+  announce(roomId: string, msg: ServerMessage): void {
+    this.broadcast(roomId, msg);
   }
 
   private broadcast(roomId: string, msg: ServerMessage, except?: string): void {
