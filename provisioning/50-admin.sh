@@ -39,8 +39,12 @@ if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/admin/streambox-admi
     log "installed $rules"
 fi
 
-systemctl enable streambox-admin.service
+# The ingest buffer holds the encoders' connections while the admin service restarts
+# (units/streambox-ingest.service). Re-provisioning a running machine restarts it for its new
+# code, which restarts the rooms' encoders once.
+systemctl enable streambox-ingest.service streambox-admin.service
 if systemd_running && [ -e "$dest/dist/server/main.js" ]; then
+    systemctl restart streambox-ingest.service
     systemctl restart streambox-admin.service
     log "streambox-admin restarted"
 fi

@@ -31,9 +31,14 @@ export interface Config {
   publicUrl: string | null;
   /** The built web UI (Vite's output). */
   webDir: string;
-  /** Loopback listener the rooms' encoders push their fast-path stream to (never public). */
+  /** Loopback address the rooms' encoders push their fast-path stream to (never public). */
   ingestHost: string;
   ingestPort: number;
+  /**
+   * The admin service's own ingest listener: STREAMBOX_INGEST_UPSTREAM when the ingest buffer
+   * (streambox-ingest.service) holds the encoders' address and forwards to it, else the same.
+   */
+  ingestListen: { host: string; port: number };
   /** Fast-path viewers per room; the rest of the audience gets HLS. */
   fastPathSeats: number;
   /** Of those, how many one client address may hold (STREAMBOX_FAST_PATH_SEATS_PER_CLIENT). */
@@ -61,6 +66,12 @@ function appRoot(): string {
 /** web/dist of the app: <repo>/web/dist in a checkout, /opt/streambox/web/dist installed. */
 const DEFAULT_WEB_DIR = join(appRoot(), 'web', 'dist');
 
+/** HOST:PORT (the port after the last colon, so IPv6 literals work); either part may be left out. */
+export function hostPort(value: string | undefined, fallback: { host: string; port: number }, name: string): { host: string; port: number } {
+  const [host, portText] = (value ?? '').split(/:(?=[^:]*$)/);
+  return { host: host || fallback.host, port: port(portText, fallback.port, name) };
+}
+
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -80,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const [listenHost, listenPortText] = (env.STREAMBOX_ADMIN_LISTEN ?? '127.0.0.1:8080').split(/:(?=[^:]*$)/);
   const dataDir = env.STREAMBOX_DATA_DIR ?? '/var/lib/streambox';
   const rtmpPort = port(env.STREAMBOX_RTMP_PORT, 1935, 'STREAMBOX_RTMP_PORT');
-  const [ingestHost, ingestPortText] = (env.STREAMBOX_INGEST_LISTEN ?? '127.0.0.1:8081').split(/:(?=[^:]*$)/);
+  const ingest = hostPort(env.STREAMBOX_INGEST_LISTEN, { host: '127.0.0.1', port: 8081 }, 'STREAMBOX_INGEST_LISTEN');
   const seats = Number(env.STREAMBOX_FAST_PATH_SEATS ?? '30');
   if (!Number.isInteger(seats) || seats < 0) throw new Error(`STREAMBOX_FAST_PATH_SEATS must be a whole number, got '${env.STREAMBOX_FAST_PATH_SEATS}'`);
   return {
@@ -98,8 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPasswordFile: env.STREAMBOX_ADMIN_PASSWORD_FILE ?? '/etc/streambox/admin-password',
     publicUrl: env.STREAMBOX_PUBLIC_URL ? env.STREAMBOX_PUBLIC_URL.replace(/\/$/, '') : null,
     webDir: env.STREAMBOX_WEB_DIR ?? DEFAULT_WEB_DIR,
-    ingestHost: ingestHost || '127.0.0.1',
-    ingestPort: port(ingestPortText, 8081, 'STREAMBOX_INGEST_LISTEN'),
+    ingestHost: ingest.host,
+    ingestPort: ingest.port,
+    ingestListen: env.STREAMBOX_INGEST_UPSTREAM ? hostPort(env.STREAMBOX_INGEST_UPSTREAM, ingest, 'STREAMBOX_INGEST_UPSTREAM') : ingest,
     fastPathSeats: seats,
     fastPathSeatsPerClient: perClientSeats(env.STREAMBOX_FAST_PATH_SEATS_PER_CLIENT),
     httpPort: port(env.STREAMBOX_HTTP_PORT, 80, 'STREAMBOX_HTTP_PORT'),

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   ctx.presence.start();
   ctx.media.start();
   const ingest = createIngestServer(ctx.media, log);
-  ingest.listen(config.ingestPort, config.ingestHost, () => log.info(`media ingest listening on ${config.ingestHost}:${config.ingestPort}`));
+  const { host: ingestHost, port: ingestPort } = config.ingestListen;
+  ingest.listen(ingestPort, ingestHost, () => log.info(`media ingest listening on ${ingestHost}:${ingestPort}`));
   const metricsServer = config.metricsListen ? createMetricsServer(ctx.metrics, log) : null;
   if (metricsServer && config.metricsListen) {
     const { host, port } = config.metricsListen;

@@ -7,22 +7,14 @@
  * fragmented MP4 muxer holds each frame until the next one (a frame interval, 33 ms). FLV's tags
  * carry their size up front, so a frame is relayed as soon as its last byte arrives.
  *
- * Layout: a 9-byte header and a 4-byte PreviousTagSize, then tags: type (8 audio, 9 video,
- * 18 script), u24 data size, u24 timestamp + u8 extension (ms), u24 stream ID, data, u32
- * PreviousTagSize. H.264 video data: frame type/codec byte, AVCPacketType (0 = avcC, 1 = frames),
+ * Framing: flvTags.ts. Inside the tags, H.264 video data: frame type/codec byte, AVCPacketType (0 = avcC, 1 = frames),
  * s24 composition time. AAC audio data: format byte, AACPacketType (0 = AudioSpecificConfig, 1 = raw).
  */
 import type { AudioTrackInfo, Sample, TrackInfo, VideoTrackInfo } from './tracks.js';
 import { MediaFormatError } from './tracks.js';
+import { FlvTagSplitter, TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO } from './flvTags.js';
 
-const HEADER_BYTES = 9;
-const TAG_HEADER_BYTES = 11;
-/**
- * A 1080p key frame is ~100-300 KB; anything near this is broken input. Below FLV's u24 size
- * field's own ceiling (16 MiB - 1), which the 16 MiB this once was could never catch; the same
- * as the relay's GOP cache (relay.ts), which a bigger frame would overflow on its own.
- */
-export const MAX_TAG_BYTES = 8 * 1024 * 1024;
+export { MAX_TAG_BYTES } from './flvTags.js';
 
 const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
@@ -76,39 +68,21 @@ function readMetadata(data: Buffer): FlvMetadata {
 
 /** Reads one FLV stream (one track) from its bytes, whatever their chunking. */
 export class FlvReader {
-  private buffer: Buffer = Buffer.alloc(0);
-  private headerDone = false;
+  private readonly splitter = new FlvTagSplitter({ tag: ({ type, time, data }) => this.onTag(type, time, data) });
   private size: FlvMetadata = { width: 0, height: 0, streamboxKey: null };
 
   constructor(private readonly target: FlvTarget) {}
 
   /** Feeds bytes. Throws MediaFormatError when the stream is not what our encoder writes. */
   push(chunk: Buffer): void {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    if (!this.headerDone) {
-      if (this.buffer.length < HEADER_BYTES + 4) return;
-      if (this.buffer.toString('latin1', 0, 3) !== 'FLV') throw new MediaFormatError('not an FLV stream');
-      this.buffer = this.buffer.subarray(this.buffer.readUInt32BE(5) + 4);
-      this.headerDone = true;
-    }
-    while (this.buffer.length >= TAG_HEADER_BYTES) {
-      const dataSize = this.buffer.readUIntBE(1, 3);
-      if (dataSize > MAX_TAG_BYTES) throw new MediaFormatError(`FLV tag of ${dataSize} bytes is too large`);
-      const total = TAG_HEADER_BYTES + dataSize + 4;
-      if (this.buffer.length < total) return;
-      const type = this.buffer.readUInt8(0);
-      const time = this.buffer.readUIntBE(4, 3) + this.buffer.readUInt8(7) * 0x1000000;
-      const data = this.buffer.subarray(TAG_HEADER_BYTES, TAG_HEADER_BYTES + dataSize);
-      this.buffer = this.buffer.subarray(total);
-      this.onTag(type, time, data);
-    }
+    this.splitter.push(chunk);
   }
 
   private onTag(type: number, time: number, data: Buffer): void {
-    if (type === 18) {
+    if (type === TAG_SCRIPT) {
       this.size = readMetadata(data);
       this.target.metadata?.(this.size);
-    } else if (type === 9) {
+    } else if (type === TAG_VIDEO) {
       if ((data.readUInt8(0) & 0x0f) !== 7) throw new MediaFormatError('FLV video is not H.264');
       const key = data.readUInt8(0) >> 4 === 1;
       const packetType = data.readUInt8(1);
@@ -127,7 +101,7 @@ export class FlvReader {
         const cto = data.readIntBE(2, 3);
         this.target.publish({ kind: 'video', time: time + cto, key, data: body });
       }
-    } else if (type === 8) {
+    } else if (type === TAG_AUDIO) {
       if (data.readUInt8(0) >> 4 !== 10) throw new MediaFormatError('FLV audio is not AAC');
       const body = data.subarray(2);
       if (data.readUInt8(1) === 0) {

@@ -51,7 +51,8 @@ interface Viewer {
 export type ViewerInfo = Pick<Viewer, 'client' | 'grant' | 'isAdmin'>;
 
 interface ActiveIngest {
-  abort(reason: string): void;
+  /** Ends the encoder's connection; `status` is what it is told (400 refused, 404 no room, 503 try again). */
+  abort(reason: string, status?: number): void;
 }
 
 export class MediaHub {
@@ -114,7 +115,7 @@ export class MediaHub {
    * connection for the same track replaces the older one (the encoder restarted before the old
    * TCP connection noticed). Returns the functions the transport calls with bytes and at the end.
    */
-  openIngest(roomId: string, kind: TrackInfo['kind'], abort: (reason: string) => void): { push(chunk: Buffer): void; end(): boolean } {
+  openIngest(roomId: string, kind: TrackInfo['kind'], abort: (reason: string, status?: number) => void): { push(chunk: Buffer): void; end(): boolean } {
     const key = `${roomId}/${kind}`;
     const relay = () => this.relay(roomId);
     // Nothing reaches the relay before the stream's onMetaData has shown the room's key.
@@ -201,7 +202,7 @@ export class MediaHub {
   stop(): void {
     if (this.pinger) clearInterval(this.pinger);
     this.unsubscribe?.();
-    for (const ingest of this.ingests.values()) ingest.abort('server shutting down');
+    for (const ingest of this.ingests.values()) ingest.abort('server shutting down', 503); // the ingest buffer links again when the service is back
     for (const room of this.viewers.values()) for (const ws of room.keys()) ws.close(1001, 'server shutting down');
   }
 
@@ -219,7 +220,7 @@ export class MediaHub {
   /** The room is gone: close its viewers and its encoder connection. */
   closeRoom(roomId: string): void {
     for (const ws of this.viewers.get(roomId)?.keys() ?? []) ws.close(CLOSE_ROOM_DELETED, 'room deleted');
-    for (const kind of ['video', 'audio']) this.ingests.get(`${roomId}/${kind}`)?.abort('room deleted');
+    for (const kind of ['video', 'audio']) this.ingests.get(`${roomId}/${kind}`)?.abort('room deleted', 404);
     this.relays.delete(roomId);
   }
 

@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../log.js';
 import type { MediaHub } from './hub.js';
 
-const INGEST_PATH = /^\/ingest\/([a-z2-7]+)\/(video|audio)$/;
+/** POST /ingest/ROOM_ID/video|audio (also the ingest buffer's, server/ingestBuffer/). */
+export const INGEST_PATH = /^\/ingest\/([a-z2-7]+)\/(video|audio)$/;
 
 /** The room's ingest base URL; the encoder appends `video` and `audio`. No secret in it. */
 export function ingestUrl(host: string, port: number, roomId: string): string {
@@ -40,8 +41,8 @@ export function createIngestServer(media: MediaHub, log: Logger): Server {
     }
     if (!known) return reply(404, 'no such room');
     req.socket.setNoDelay(true);
-    const ingest = media.openIngest(roomId, kind, (reason) => {
-      reply(400, reason);
+    const ingest = media.openIngest(roomId, kind, (reason, status = 400) => {
+      reply(status, reason);
       req.destroy();
     });
     req.on('data', (chunk: Buffer) => ingest.push(chunk));

@@ -1,7 +1,8 @@
 /**
  * Faults the booted appliance survives (issue 13 part 5), each read back from what a viewer gets:
- * kill -9 of nginx (systemd restarts it; RTMP, HLS and the pages come back), kill -9 of the admin
- * service (it restarts; the room's processes are not restarted and its fast path plays again),
+ * kill -9 of nginx (systemd restarts it; RTMP, HLS and the pages come back), kill -9 and a restart
+ * of the admin service (the room's processes, its encoder included, are not restarted: the ingest
+ * buffer holds the encoder's connections; the fast path plays again), kill -9 of the ingest buffer,
  * the system bus restarting (the admin service reconnects and drives rooms again), and the
  * database intact after all of it. kill -9 of each room member is in rooms.test.ts.
  */
@@ -84,26 +85,49 @@ describe('faults the appliance survives', () => {
     console.log(`nginx: RTMP and HLS back ${Date.now() - killedAt} ms after kill -9`);
   }, 120_000);
 
-  it('kill -9 of the admin service: it restarts, the room keeps its processes, and the fast path plays again', async () => {
-    const [adminPid, browserPid, displayPid] = [await mainPid('streambox-admin.service'), await mainPid(`browser@${roomId}.service`), await mainPid(`xvfb@${roomId}.service`)];
-    const encoderRestarts = Number(await sh(`systemctl show -p NRestarts --value ffmpeg@${roomId}.service`));
-    const killedAt = Date.now();
-    await sh(`kill -9 ${adminPid}`);
-    await eventually('the admin service back', healthy, (h) => h?.ok === true && h.runtime.ok, 30_000);
-    const back = Date.now() - killedAt;
-    await firstFastFrame(`${appliance.baseUrl.replace(/^http/, 'ws')}/api/rooms/${roomId}/media`, 20_000).catch(async (err: Error) => {
-      const journal = await sh(`journalctl -u ffmpeg@${roomId} -u streambox-admin --since=-60s --no-pager -o short-monotonic | tail -40; systemctl status ffmpeg@${roomId} --no-pager | head -5`);
+  const fastFrame = () =>
+    firstFastFrame(`${appliance.baseUrl.replace(/^http/, 'ws')}/api/rooms/${roomId}/media`, 20_000).catch(async (err: Error) => {
+      const journal = await sh(`journalctl -u ffmpeg@${roomId} -u streambox-admin -u streambox-ingest --since=-60s --no-pager -o short-monotonic | tail -40; systemctl status ffmpeg@${roomId} --no-pager | head -5`);
       throw new Error(`${err.message}\n${journal}`);
     });
-    const playing = Date.now() - killedAt;
-    // The room's own processes were not touched: same display, same browser (its page state kept).
+  const encoder = async () => ({ pid: await mainPid(`ffmpeg@${roomId}.service`), restarts: Number(await sh(`systemctl show -p NRestarts --value ffmpeg@${roomId}.service`)) });
+
+  it('kill -9 and a restart of the admin service: the room keeps every process, its encoder included, and the fast path plays again', async () => {
+    const [adminPid, browserPid, displayPid] = [await mainPid('streambox-admin.service'), await mainPid(`browser@${roomId}.service`), await mainPid(`xvfb@${roomId}.service`)];
+    const before = await encoder();
+    const figures: string[] = [];
+    for (const [how, act] of [['kill -9', () => sh(`kill -9 ${adminPid}`)], ['systemctl restart', () => sh('systemctl restart streambox-admin.service')]] as const) {
+      const at = Date.now();
+      await act();
+      await eventually('the admin service back', healthy, (h) => h?.ok === true && h.runtime.ok, 30_000);
+      const back = Date.now() - at;
+      await fastFrame();
+      figures.push(`${how}: back ${back} ms, fast path playing ${Date.now() - at} ms after`);
+    }
+    // Nothing of the room was touched: same display, same browser (its page state kept), and the
+    // same encoder: the ingest buffer held its connections (RTMP and HLS never blinked).
     expect(await mainPid(`browser@${roomId}.service`)).toBe(browserPid);
     expect(await mainPid(`xvfb@${roomId}.service`)).toBe(displayPid);
+    const after = await encoder();
+    console.log(`admin: ${figures.join('; ')}; encoder restarts ${after.restarts - before.restarts}`);
+    expect(after).toEqual(before);
     expect(await sh(`systemctl is-active room@${roomId}.target`)).toBe('active');
     const room = (await (await api(`/api/rooms/${roomId}`)).json()) as { status: { state: string } };
     expect(room.status.state).toBe('live');
-    const after = Number(await sh(`systemctl show -p NRestarts --value ffmpeg@${roomId}.service`));
-    console.log(`admin: back ${back} ms, fast path playing ${playing} ms after kill -9; encoder restarts ${after - encoderRestarts} (its relay output went with the admin)`);
+  }, 120_000);
+
+  it('kill -9 of the ingest buffer: systemd brings it back, the encoder reconnects, and the fast path plays again', async () => {
+    const pid = await mainPid('streambox-ingest.service');
+    expect(Number(pid)).toBeGreaterThan(0);
+    const before = await encoder();
+    const at = Date.now();
+    await sh(`kill -9 ${pid}`);
+    await eventually('the ingest buffer running again', () => mainPid('streambox-ingest.service'), (p) => p !== pid && p !== '0', 20_000);
+    // Its connections went with it: the encoder fails and restarts (as with nginx), once.
+    await eventually('the encoder restarted', encoder, (e) => e.pid !== before.pid && e.pid !== '0', 20_000);
+    await eventually('the fast path playing again', () => fastFrame().then(() => true), (ok) => ok, 30_000, 500);
+    console.log(`ingest buffer: fast path playing ${Date.now() - at} ms after kill -9; encoder restarts ${(await encoder()).restarts - before.restarts}`);
+    await eventually('the room on RTMP again', () => rtmpTracks(rtmp()).catch(() => 0), (n) => n === 2, 30_000);
   }, 120_000);
 
   it('the system bus restarting: the admin service reconnects and drives rooms again', async () => {

@@ -97,6 +97,7 @@ describe('the kiosk fence', () => {
       { name: 'metadata', url: 'http://169.254.169.254/latest/meta-data/' },
       { name: 'admin', url: 'http://127.0.0.1:8080/api/health' },
       { name: 'ingest', url: 'http://127.0.0.1:8081/' },
+      { name: 'admin-ingest', url: 'http://127.0.0.1:8082/' },
       { name: 'nginx-loopback', url: `http://127.0.0.1:${PORT}/api/health` },
       { name: 'nginx-address', url: `http://${addr}:${PORT}/api/health` },
       { name: 'nginx-veth', url: `http://${probe.portal.netns.hostAddress}:${PORT}/api/health` },
@@ -128,13 +129,13 @@ describe('the kiosk fence', () => {
     expect(Number(gid)).toBe(KIOSK_GID);
     const ffmpegGid = (await sh(['stat', '-c', '%g', `/proc/${await mainPid(`ffmpeg@${rooms.probe.id}.service`)}`])).out;
     const dial = `const net=require('node:net');const out={};Promise.all(process.argv.slice(1).map(a=>new Promise(r=>{const[h,p]=a.split(' ');const s=net.connect(+p,h);const t=setTimeout(()=>{out[a]='timeout';s.destroy();r()},4000);s.on('connect',()=>{out[a]='connected';clearTimeout(t);s.destroy();r()});s.on('error',e=>{out[a]=e.code;clearTimeout(t);r()})}))).then(()=>console.log(JSON.stringify(out)))`;
-    const dests = ['127.0.0.1 8080', '127.0.0.1 8081', `${appliance.address} ${PORT}`, '169.254.169.254 80', '10.254.77.2 80', `${internet2.netns.address} 80`];
+    const dests = ['127.0.0.1 8080', '127.0.0.1 8081', '127.0.0.1 8082', `${appliance.address} ${PORT}`, '169.254.169.254 80', '10.254.77.2 80', `${internet2.netns.address} 80`];
     const as = async (g: string) => JSON.parse((await sh(['setpriv', `--reuid=${uid}`, `--regid=${g}`, '--clear-groups', 'node', '-e', dial, ...dests])).out.split('\n').pop()!) as Record<string, string>;
     const kiosk = await as(gid);
     const encoder = await as(ffmpegGid);
     console.log('kiosk group:', kiosk, 'encoder group:', encoder);
-    for (const d of dests.slice(0, 5)) expect(kiosk[d], d).toMatch(/ECONNREFUSED|ECONNRESET|EACCES|EPERM|EHOSTUNREACH|ENETUNREACH/);
-    expect(kiosk[dests[5]!]).toBe('connected');
+    for (const d of dests.slice(0, 6)) expect(kiosk[d], d).toMatch(/ECONNREFUSED|ECONNRESET|EACCES|EPERM|EHOSTUNREACH|ENETUNREACH/);
+    expect(kiosk[dests[6]!]).toBe('connected');
     // Same UID, the encoder's group: loopback and the metadata host answer (what the encoder
     // needs, and proof that the rule above is what refused them).
     for (const d of dests) expect(encoder[d], d).toBe('connected');
