@@ -4,6 +4,7 @@ import { ROOM_ID_PATTERN } from '../rooms/ids.js';
 import type { RoomConfig } from '../rooms/types.js';
 import { CLEAN_TEXT_MESSAGE, isCleanText } from './text.js';
 import { ALLOWLIST_LIMITS, allows, formatPattern, parsePattern } from '../rooms/urlAllowlist.js';
+import { CLIPBOARD_MODES, DEFAULT_CLIPBOARD } from '../rooms/clipboard.js';
 
 export const LIMITS = {
   nameMax: 80,
@@ -86,6 +87,7 @@ export const createRoomSchema = z.strictObject(
       .optional(),
     password: roomPassword.nullable().optional(),
     urlAllowlist,
+    clipboard: z.enum(CLIPBOARD_MODES, { error: "must be 'off', 'driver' or 'everyone'" }).default(DEFAULT_CLIPBOARD),
   },
   { error: 'must be a JSON object' },
 ).superRefine((body, ctx) => {
@@ -110,6 +112,7 @@ export function roomConfigOf(body: CreateRoomBody): RoomConfig {
     videoBitrateKbps: body.videoBitrateKbps ?? defaultBitrateKbps(body.width, body.height, body.fps),
     startUrl: body.startUrl,
     urlAllowlist: body.urlAllowlist ?? null,
+    clipboard: body.clipboard,
   };
 }
 

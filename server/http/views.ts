@@ -1,5 +1,6 @@
 /** The JSON shapes the API returns. */
 import type { RoomRecord, RoomStatus } from '../rooms/types.js';
+import { clipboardMode, type ClipboardMode } from '../rooms/clipboard.js';
 import type { Config } from '../config.js';
 
 export interface PlaybackSource {
@@ -27,7 +28,7 @@ export interface RoomView {
   stream: { rtmp: string; web: PlaybackSource[] };
   /** The VNC WebSocket; opens only with a token from the room service. */
   vncUrl: string;
-  config: RoomRecord['config'] & { hasPassword: boolean };
+  config: RoomRecord['config'] & { clipboard: ClipboardMode; hasPassword: boolean };
   status: RoomStatus;
   /** Who is in the room now: how many participants, and the driver's name. */
   people: { participants: number; holder: string | null };
@@ -79,7 +80,7 @@ export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config
       ],
     },
     vncUrl: vncUrl(base, room.id),
-    config: { ...room.config, hasPassword: room.passwordHash !== null },
+    config: { ...room.config, clipboard: clipboardMode(room.config), hasPassword: room.passwordHash !== null },
     status,
     people,
     createdAt: room.createdAt,

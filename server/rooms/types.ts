@@ -1,5 +1,6 @@
 /** What a room is, independent of HTTP and of the runtime. */
 import type { MemberRole } from '../runtime/types.js';
+import type { ClipboardMode } from './clipboard.js';
 
 export interface RoomConfig {
   width: number;
@@ -9,6 +10,8 @@ export interface RoomConfig {
   startUrl: string;
   /** URL patterns the kiosk may open (rooms/urlAllowlist.ts); null or absent: every http(s) page. */
   urlAllowlist?: string[] | null;
+  /** Who may copy and paste (rooms/clipboard.ts); absent (older rooms): 'driver'. */
+  clipboard?: ClipboardMode;
 }
 
 export type DesiredState = 'running' | 'stopped' | 'deleting';

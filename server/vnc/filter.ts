@@ -17,6 +17,7 @@
  */
 import { keyEvent, pointerEvent } from './rfb.js';
 import { CLOSE_VNC_CONTROL_MOVED, CLOSE_VNC_TIMEOUT } from '../../protocol/closeCodes.js';
+import { CLIPBOARD_MAX_BYTES } from '../rooms/clipboard.js';
 
 export const MSG = { setPixelFormat: 0, setEncodings: 2, fbUpdateRequest: 3, keyEvent: 4, pointerEvent: 5, clientCutText: 6 } as const;
 
@@ -39,11 +40,11 @@ export interface FilterOptions {
   maxEncodings: number;
   /** Longest ClientCutText accepted, in bytes; its text is passed on only when `clipboard` is true. */
   maxCutText: number;
-  /** The room enables the clipboard (issue 14); until then every ClientCutText is dropped. */
+  /** The room's clipboard is not 'off' (issue 14); when it is, every ClientCutText is dropped. */
   clipboard: boolean;
 }
 
-export const DEFAULT_FILTER: FilterOptions = { maxEncodings: 64, maxCutText: 64 * 1024, clipboard: false };
+export const DEFAULT_FILTER: FilterOptions = { maxEncodings: 64, maxCutText: CLIPBOARD_MAX_BYTES, clipboard: false };
 
 export type Dropped = 'set-pixel-format' | 'set-encodings' | 'fb-update-request' | 'cut-text';
 

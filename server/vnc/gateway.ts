@@ -6,7 +6,9 @@
  * follows the arbiter's control changes (control/events.ts): when control moves, the old holder's
  * session closes and the room's unused tokens go. One session per holder. Input it forwards is
  * what counts as the holder being active (onInput). The route's guard (http/roomSocket.ts) has
- * checked the room and the Origin; the token is the access.
+ * checked the room and the Origin; the token is the access. The room's clipboard setting
+ * (rooms/clipboard.ts) decides, per session, whether pastes go in and copies come out; every copy
+ * the session makes is also told to onCopy's listeners (the room channel, for 'everyone').
  */
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
@@ -22,6 +24,7 @@ import { AppError } from '../errors.js';
 import { openAuthenticated, serverInitMessage } from './rfb.js';
 import { VncSession } from './session.js';
 import { CLOSE, DEFAULT_FILTER } from './filter.js';
+import { clipboardMode, type ClipboardMode } from '../rooms/clipboard.js';
 import { wsBrowserSide } from './wsSide.js';
 
 interface OpenSession {
@@ -44,6 +47,7 @@ export class VncGateway {
   /** Holder key -> its session, or 'pending' between the token check and the socket opening. */
   private readonly byHolder = new Map<string, OpenSession | 'pending'>();
   private readonly inputListeners = new Set<(roomId: string, participantId: string | null) => void>();
+  private readonly copyListeners = new Set<(roomId: string, text: Buffer, mode: ClipboardMode) => void>();
 
   constructor(private readonly ctx: GatewayDeps) {
     // For the life of the service, as the arbiter's.
@@ -58,6 +62,12 @@ export class VncGateway {
   onInput(listener: (roomId: string, participantId: string | null) => void): () => void {
     this.inputListeners.add(listener);
     return () => this.inputListeners.delete(listener);
+  }
+
+  /** Called for every text the session copies while someone drives (and the clipboard is not 'off'). */
+  onCopy(listener: (roomId: string, text: Buffer, mode: ClipboardMode) => void): () => void {
+    this.copyListeners.add(listener);
+    return () => this.copyListeners.delete(listener);
   }
 
   /** A token for the holder, refused while it has a session open (one each) or asks too often. */
@@ -116,7 +126,9 @@ export class VncGateway {
     };
 
     const upgrade: MiddlewareHandler<AppEnv> = (c) => {
-      const roomId = c.get('roomSocket').room.id;
+      const room = c.get('roomSocket').room;
+      const roomId = room.id;
+      const clipboard = clipboardMode(room.config);
       const upstream = c.get('vncUpstream');
       const { holder } = upstream;
       const key = holderKey(holder);
@@ -133,6 +145,10 @@ export class VncGateway {
             onInput: () => {
               for (const listener of this.inputListeners) listener(roomId, holder.participantId);
             },
+            onCopy: (text) => {
+              if (clipboard === 'off') return;
+              for (const listener of this.copyListeners) listener(roomId, text, clipboard);
+            },
             onEnd: (summary) => {
               side.stop();
               if (open) this.sessions.get(roomId)?.delete(open);
@@ -140,7 +156,7 @@ export class VncGateway {
               if (this.byHolder.get(key) === open) this.byHolder.delete(key);
               this.ctx.log.info('vnc session ended', { room: roomId, participant: holder.participantId, ...summary });
             },
-          }, { filter: DEFAULT_FILTER, handshakeMs: 10_000 });
+          }, { filter: { ...DEFAULT_FILTER, clipboard: clipboard !== 'off' }, copyOut: clipboard !== 'off', handshakeMs: 10_000 });
           open = { holder, session };
           if (!this.sessions.has(roomId)) this.sessions.set(roomId, new Set());
           this.sessions.get(roomId)!.add(open);

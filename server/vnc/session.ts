@@ -5,13 +5,14 @@
  *   authenticated RFB client of x11vnc, already past ServerInit ] <-unix socket-> x11vnc
  *
  * The browser gets our version, security and a copy of x11vnc's ServerInit (its size, so noVNC
- * maps pointer coordinates), and nothing else ever: no pixels (the picture is the stream), no
- * clipboard, no bell. Its messages go through the filter (filter.ts: only keys and pointer pass)
- * and the key guard (keys.ts: no chords that leave the kiosk). When the session ends (control
+ * maps pointer coordinates), and nothing else but the session's clipboard when the room allows it
+ * (serverCut.ts reads x11vnc's ServerCutText; re-encoded, under the size limit): no pixels (the
+ * picture is the stream), no bell. Its messages go through the filter (filter.ts: keys, pointer and,
+ * when allowed, ClientCutText pass) and the key guard (keys.ts: no chords that leave the kiosk). When the session ends (control
  * moved, tab closed) held keys and buttons are released so nothing stays pressed in the room.
  *
  * Every buffer is bounded: the handshake reads at most 12 bytes at a time, the filter one header,
- * x11vnc's bytes after ServerInit are counted and dropped. Backpressure both ways: the browser's
+ * x11vnc's bytes after ServerInit are counted, and dropped unless they are a clipboard text. Backpressure both ways: the browser's
  * socket is paused while x11vnc's write buffer is above HIGH_WATER, x11vnc's while the browser's
  * bufferedAmount is.
  */
@@ -19,6 +20,7 @@ import type { Socket } from 'node:net';
 import { RFB_VERSION, SECURITY_NONE, keyEvent, pointerEvent } from './rfb.js';
 import { CLOSE, DEFAULT_FILTER, RfbClientFilter, type Dropped, type FilterOptions } from './filter.js';
 import { KeyGuard } from './keys.js';
+import { ServerMessageReader, serverCutText } from './serverCut.js';
 
 /** What the session needs from the browser side's socket. */
 export interface BrowserSide {
@@ -38,18 +40,25 @@ export interface SessionSummary {
   pointer: number;
   blockedKeys: number;
   dropped: Record<Dropped, number>;
-  /** Bytes x11vnc sent after ServerInit (dropped); stays 0 while nothing asks it for pixels. */
+  /** Bytes x11vnc sent after ServerInit; only clipboard texts among them, since nothing asks it for pixels. */
   upstreamBytes: number;
+  /** Clipboard texts pasted into the room, and copied out to this browser. */
+  pasted: number;
+  copiedOut: number;
 }
 
 export interface SessionHooks {
   /** Input that reached the room (a key, or the pointer moving or clicking): the holder is active. */
   onInput(): void;
+  /** The session's clipboard changed (x11vnc's ServerCutText), whether or not this browser gets it. */
+  onCopy?(text: Buffer): void;
   onEnd(summary: SessionSummary): void;
 }
 
 export interface SessionOptions {
   filter: FilterOptions;
+  /** The session's clipboard texts go to this browser (the room's clipboard is not 'off'). */
+  copyOut: boolean;
   /** The browser must finish its handshake within this. */
   handshakeMs: number;
 }
@@ -70,7 +79,10 @@ export class VncSession {
   private pausedBrowser = false;
   private upstreamPoll: NodeJS.Timeout | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
-  private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
+  private readonly fromRoom: ServerMessageReader;
+  /** What this browser pasted last: x11vnc echoes it back as ServerCutText, which is not a copy. */
+  private lastPaste: Buffer | null = null;
+  private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, pasted: 0, copiedOut: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
 
   constructor(
     private readonly browser: BrowserSide,
@@ -78,12 +90,13 @@ export class VncSession {
     /** The ServerInit message to hand the browser (rfb.ts serverInitMessage). */
     private readonly serverInit: Buffer,
     private readonly hooks: SessionHooks,
-    opts: SessionOptions = { filter: DEFAULT_FILTER, handshakeMs: 10_000 },
+    private readonly opts: SessionOptions = { filter: DEFAULT_FILTER, copyOut: false, handshakeMs: 10_000 },
   ) {
     this.filter = new RfbClientFilter(opts.filter);
+    this.fromRoom = new ServerMessageReader(opts.filter.maxCutText);
     this.handshakeTimer = setTimeout(() => this.end(CLOSE.timeout, 'the VNC handshake did not finish in time'), opts.handshakeMs);
     this.handshakeTimer.unref();
-    upstream.on('data', (chunk: Buffer) => (this.stats.upstreamBytes += chunk.length));
+    upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
     upstream.on('drain', () => this.resumeBrowser());
     upstream.on('close', () => this.end(CLOSE.upstream, 'the room input service went away'));
     upstream.on('error', () => this.end(CLOSE.upstream, 'the room input service failed'));
@@ -179,6 +192,8 @@ export class VncSession {
         out.push(ev.bytes);
       } else if (ev.kind === 'cut-text') {
         out.push(ev.bytes); // only with the room's clipboard on (filter option)
+        this.lastPaste = ev.text;
+        this.stats.pasted++;
       } else {
         this.stats.dropped[ev.what]++;
       }
@@ -186,6 +201,23 @@ export class VncSession {
     if (out.length > 0) this.toUpstream(out.length === 1 ? out[0]! : Buffer.concat(out));
     if (active) this.hooks.onInput();
     if (error) this.end(error.code, error.reason);
+  }
+
+  /** x11vnc's bytes: a clipboard text goes on (when allowed, once the browser is past its handshake). */
+  private fromUpstream(chunk: Buffer): void {
+    this.stats.upstreamBytes += chunk.length;
+    if (this.fromRoom.unframed) return;
+    for (const ev of this.fromRoom.push(chunk)) {
+      if (ev.kind !== 'cut-text' || this.phase === 'closed') continue;
+      if (this.lastPaste?.equals(ev.text)) {
+        this.lastPaste = null;
+        continue;
+      }
+      this.hooks.onCopy?.(ev.text);
+      if (!this.opts.copyOut || this.phase !== 'running') continue;
+      this.stats.copiedOut++;
+      this.toBrowser(serverCutText(ev.text));
+    }
   }
 
   private toUpstream(bytes: Buffer): void {

@@ -44,7 +44,7 @@ describe('the VNC gateway and the participant caps, on the appliance', () => {
     pages = await startPageServer();
     appliance = await bootAppliance({ port: PORT });
     cookie = await appliance.login();
-    const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify({ name: 'vnc-attack', startUrl: pages.url(`/input?tag=${tag}`), width: W, height: H }) }, cookie);
+    const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify({ name: 'vnc-attack', startUrl: pages.url(`/input?tag=${tag}`), width: W, height: H, clipboard: 'off' }) }, cookie);
     expect(res.status, await res.clone().text()).toBe(201);
     roomId = ((await res.json()) as { id: string }).id;
     await eventually('the input page to load', async () => pages.reports(tag), (r) => r.some((e) => e.type === 'loaded'), 60_000);
@@ -167,7 +167,7 @@ describe('the VNC gateway and the participant caps, on the appliance', () => {
     expect(x1.owners).toEqual(x0.owners);
     // An extended-clipboard length closes the session with 1009 before it can shift the framing.
     rfb.ws.send(Buffer.concat([cutText(Buffer.from([0, 0, 0, 1]), 0xfffffffc), keyEvent(0x61, true)]));
-    expect(await rfb.waitClosed()).toEqual({ code: 1009, reason: 'ClientCutText of 4294967292 bytes; at most 65536' });
+    expect(await rfb.waitClosed()).toEqual({ code: 1009, reason: 'ClientCutText of 4294967292 bytes; at most 262144' });
     const last = (await eventually('the session summary', sessionLog, (l) => l.length >= 2, 10_000)).at(-1)!;
     expect(last).toMatchObject({ code: 1009, upstreamBytes: 0, dropped: { 'set-pixel-format': 1, 'set-encodings': 1, 'cut-text': 1 } });
     expect((await xsession()).keycodes, 'the key after it never arrived').toEqual([]);

@@ -53,7 +53,7 @@ describe('VNC gateway with a real x11vnc', () => {
     t = await makeTestApp(runtime, { dir });
     t.ctx.config.vncSocketDir = join(dir, 'run');
     cookie = await t.login();
-    roomId = (await (await t.app.request('/api/rooms', json({ name: 'vnc', startUrl: 'https://example.org', width: 1280, height: 720 }, cookie))).json()).id;
+    roomId = (await (await t.app.request('/api/rooms', json({ name: 'vnc', startUrl: 'https://example.org', width: 1280, height: 720, clipboard: 'off' }, cookie))).json()).id;
     const password = new RoomStore(t.db).get(roomId)!.vncPassword;
     writeFileSync(join(dir, 'vncpass'), `${password}\n`, { mode: 0o600 });
     mkdirSync(join(dir, 'run', roomId), { recursive: true });
@@ -204,7 +204,7 @@ describe('VNC gateway with a real x11vnc', () => {
     const rfb = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);
     await rfb.handshake();
     rfb.ws.send(Buffer.concat([setEncodings(EXTENDED_CLIPBOARD), cutText(Buffer.from([0, 0, 0, 1]), 0xfffffffc), keyEvent(0x61, true)]));
-    expect(await rfb.waitClosed()).toEqual({ code: 1009, reason: 'ClientCutText of 4294967292 bytes; at most 65536' });
+    expect(await rfb.waitClosed()).toEqual({ code: 1009, reason: 'ClientCutText of 4294967292 bytes; at most 262144' });
     await sleep(300);
     expect((await xstate()).keycodes).toEqual([]);
     const again = await RfbOverWs.open(`ws://${base}/api/rooms/${roomId}/vnc?token=${await token()}`);

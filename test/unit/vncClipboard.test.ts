@@ -1,0 +1,120 @@
+/**
+ * The clipboard through the VNC gateway (issue 14), as pure functions of the bytes: x11vnc's
+ * ServerCutText read at any split and under the size limit, and the session's rules (copy out only
+ * when the room allows it and the browser is past its handshake, no echo of the driver's own paste,
+ * paste in only when allowed).
+ */
+import { describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { ServerMessageReader, serverCutText, type ServerEvent } from '../../server/vnc/serverCut.js';
+import { VncSession, type BrowserSide } from '../../server/vnc/session.js';
+import { DEFAULT_FILTER } from '../../server/vnc/filter.js';
+import { clipboardMode } from '../../server/rooms/clipboard.js';
+
+const cut = (text: string) => serverCutText(Buffer.from(text, 'latin1'));
+const BELL = Buffer.from([2]);
+
+function readAll(reader: ServerMessageReader, stream: Buffer, size: number): ServerEvent[] {
+  const out: ServerEvent[] = [];
+  for (let i = 0; i < stream.length; i += size) out.push(...reader.push(stream.subarray(i, i + size)));
+  return out;
+}
+const words = (events: ServerEvent[]) => events.map((e) => (e.kind === 'cut-text' ? `cut ${e.text.toString('latin1')}` : e.kind === 'cut-text-too-long' ? `too long ${e.length}` : e.kind === 'bell' ? 'bell' : `unframed ${e.type}`));
+
+describe('ServerMessageReader', () => {
+  it('reads cut texts and bells at any split, and skips a text over the limit without buffering it', () => {
+    const stream = Buffer.concat([cut('first'), BELL, cut('x'.repeat(40)), cut(''), cut('déjà vu')]);
+    for (const size of [1, 3, 7, 8, 9, stream.length]) {
+      expect(words(readAll(new ServerMessageReader(16), stream, size)), `split ${size}`).toEqual(['cut first', 'bell', 'too long 40', 'cut ', 'cut déjà vu']);
+    }
+  });
+
+  it('stops at a message it cannot frame (pixels nobody asked for), and reads nothing after it', () => {
+    const reader = new ServerMessageReader(64);
+    const events = readAll(reader, Buffer.concat([cut('a'), Buffer.from([0, 0, 0, 1]), cut('b')]), 5);
+    expect(words(events)).toEqual(['cut a', 'unframed 0']);
+    expect(reader.unframed).toBe(true);
+    expect(reader.push(cut('c'))).toEqual([]);
+  });
+});
+
+describe('the room setting', () => {
+  it('reads rooms made before it existed as driver', () => {
+    expect(clipboardMode({})).toBe('driver');
+    expect(clipboardMode({ clipboard: 'off' })).toBe('off');
+  });
+});
+
+/** A session past its handshake, with an in-memory x11vnc side and browser side. */
+function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boolean }) {
+  const upstream = Object.assign(new EventEmitter(), {
+    written: [] as Buffer[],
+    destroyed: false,
+    writableLength: 0,
+    write(b: Buffer) {
+      this.written.push(b);
+      return true;
+    },
+    end() {},
+    destroy() {
+      this.destroyed = true;
+    },
+    pause() {},
+    resume() {},
+  });
+  const sent: Buffer[] = [];
+  const copies: string[] = [];
+  const browser: BrowserSide = { send: (d) => void sent.push(Buffer.from(d)), close: () => undefined, bufferedAmount: () => 0, pause: () => undefined, resume: () => undefined };
+  const s = new VncSession(browser, upstream as unknown as Socket, Buffer.from('INIT'), { onInput: () => undefined, onCopy: (t) => void copies.push(t.toString('latin1')), onEnd: () => undefined }, { filter: { ...DEFAULT_FILTER, maxCutText: 32, clipboard: opts.clipboard }, copyOut: opts.copyOut, handshakeMs: 10_000 });
+  if (opts.handshake !== false) s.fromBrowser(Buffer.concat([Buffer.from('RFB 003.008\n', 'latin1'), Buffer.from([1]), Buffer.from([1])]));
+  const handshakeBytes = sent.length;
+  return {
+    s,
+    copies,
+    fromRoom: (b: Buffer) => upstream.emit('data', b),
+    /** What the browser got after ServerInit. */
+    toBrowser: () => Buffer.concat(sent.slice(handshakeBytes)),
+    toRoom: () => Buffer.concat(upstream.written),
+  };
+}
+
+describe('VncSession and the clipboard', () => {
+  it('copies out to the driver, re-encoded, and pastes in when the room allows it', () => {
+    const t = session({ copyOut: true, clipboard: true });
+    t.fromRoom(Buffer.concat([cut('from the room'), BELL]));
+    expect(t.toBrowser()).toEqual(cut('from the room'));
+    expect(t.copies).toEqual(['from the room']);
+    const paste = Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, 5]), Buffer.from('hello')]);
+    t.s.fromBrowser(paste);
+    expect(t.toRoom()).toEqual(paste);
+    // x11vnc echoes the paste back as ServerCutText: not a copy, not sent back; a later copy of the same text is.
+    t.fromRoom(cut('hello'));
+    expect(t.copies).toEqual(['from the room']);
+    t.fromRoom(cut('hello'));
+    expect(t.copies).toEqual(['from the room', 'hello']);
+    t.s.end();
+  });
+
+  it('sends the browser nothing and x11vnc no text when the room has the clipboard off', () => {
+    const t = session({ copyOut: false, clipboard: false });
+    t.fromRoom(cut('secret in the room'));
+    expect(t.toBrowser().length).toBe(0);
+    t.s.fromBrowser(Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, 5]), Buffer.from('hello')]));
+    expect(t.toRoom().length).toBe(0);
+    t.s.end();
+  });
+
+  it('holds nothing back over the limit and sends nothing before the browser finished its handshake', () => {
+    const t = session({ copyOut: true, clipboard: true, handshake: false });
+    t.fromRoom(cut('too early'));
+    t.s.fromBrowser(Buffer.concat([Buffer.from('RFB 003.008\n', 'latin1'), Buffer.from([1]), Buffer.from([1])]));
+    t.fromRoom(cut('y'.repeat(33)));
+    t.fromRoom(cut('fits'));
+    const got = t.toBrowser();
+    expect(got.includes(Buffer.from('too early'))).toBe(false);
+    expect(got.includes(Buffer.from('yyyy'))).toBe(false);
+    expect(got.subarray(-12)).toEqual(cut('fits'));
+    t.s.end();
+  });
+});
