@@ -12,7 +12,7 @@ const RESOLUTIONS = [
   { id: 'custom', label: 'Custom', detail: '', width: 0, height: 0 },
 ] as const;
 
-type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password' | 'urlAllowlist';
+type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password' | 'urlAllowlist' | 'clipboard';
 
 export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const msgs = new Map<FieldName, { msg: HTMLElement; hint: string | null; input: HTMLElement }>();
@@ -29,6 +29,14 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const height = h('input', { class: 'input', id: 'nr-height', name: 'height', type: 'number', inputmode: 'numeric', min: 240, max: 2160, step: 2, value: '900' });
   const fps = h('input', { class: 'input input-narrow', id: 'nr-fps', name: 'fps', type: 'number', inputmode: 'numeric', min: 1, max: 60, value: '30' });
   const password = h('input', { class: 'input', id: 'nr-password', name: 'password', type: 'password', autocomplete: 'new-password', placeholder: 'Leave empty for an open room' });
+  // Issue 14: who may copy and paste between the room and their own clipboard.
+  const clipboard = h(
+    'select',
+    { class: 'select', id: 'nr-clipboard', name: 'clipboard' },
+    h('option', { value: 'driver', selected: true }, 'The driver, both ways'),
+    h('option', { value: 'everyone' }, 'The driver, and everyone may copy out'),
+    h('option', { value: 'off' }, 'Off'),
+  );
   const urlAllowlist = h('textarea', { class: 'input', id: 'nr-urlAllowlist', name: 'urlAllowlist', rows: 3, spellcheck: false, autocomplete: 'off', placeholder: 'example.org\nhttps://docs.example.com/guide' });
 
   const radios = RESOLUTIONS.map((r, i) =>
@@ -89,6 +97,7 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       fps: fps.value === '' ? 30 : Number(fps.value),
     };
     if (password.value) out.password = password.value;
+    out.clipboard = clipboard.value;
     const allowed = urlAllowlist.value.split(/[\s,]+/).filter((l) => l !== '');
     if (allowed.length > 0) out.urlAllowlist = allowed;
     return out;
@@ -147,6 +156,13 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       h('label', { class: 'label', for: 'nr-urlAllowlist' }, 'Allowed sites ', h('span', { class: 'optional' }, '(optional, one per line)')),
       urlAllowlist,
       describe('urlAllowlist', urlAllowlist, 'The room’s browser opens only these: example.org (with its subdomains), .example.org (that host only), https://example.org/docs (that path). Empty: any web page. The start page must be on the list.'),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { class: 'label', for: 'nr-clipboard' }, 'Clipboard'),
+      clipboard,
+      describe('clipboard', clipboard, 'Text copied in the room reaches the copier’s clipboard, and the driver can paste into the room.'),
     ),
     formError,
   );

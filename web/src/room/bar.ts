@@ -68,6 +68,11 @@ export class Bar {
     this.updateMedia(s);
   }
 
+  /** A button of another view (the clipboard's), first among the media buttons. */
+  addMediaButton(button: HTMLElement): void {
+    this.kbdBtn.before(button);
+  }
+
   /** Something in the bar needs the user (a request, an open popover, focus inside). */
   get needsAttention(): boolean {
     return this.requests.any || this.people.open || this.el.contains(document.activeElement);

@@ -10,13 +10,14 @@ import { RoomChannel, type ServerMessage } from './channel.js';
 import type { CursorLayer } from './cursors.js';
 import { showEnd, whyRefused } from './ending.js';
 import { InputLink } from './inputLink.js';
+import { RoomClipboard } from './clipboard.js';
 import type { RoomIntents } from './intents.js';
 import { storeVolume } from './prefs.js';
 import { removeParticipant } from './removal.js';
 import { renameDialog } from './renameDialog.js';
 import { storeName } from './screens.js';
 import { touchLayout, type RoomSkeleton } from './skeleton.js';
-import { shouldDrive, wantsPicture, type Effect, type RoomEvent, type RoomState } from './state.js';
+import { amHolder, shouldDrive, wantsPicture, type Effect, type RoomEvent, type RoomState } from './state.js';
 import type { Store } from './store.js';
 import { TouchKeyboard } from './touchKeyboard.js';
 
@@ -37,6 +38,7 @@ export interface ControllerDeps {
 
 export class RoomController implements RoomIntents {
   readonly player: Player;
+  readonly clipboard: RoomClipboard;
   private readonly channel: RoomChannel;
   private readonly link: InputLink;
   private readonly keyboard: TouchKeyboard;
@@ -54,6 +56,7 @@ export class RoomController implements RoomIntents {
       forcePath: deps.forcePath,
     });
     this.link = new InputLink(dom.rfbTarget, room.id, dispatch);
+    this.clipboard = new RoomClipboard(room.config.clipboard, dom.stage, dom.rfbTarget, this.link.input);
     this.channel = new RoomChannel(room.id, deps.name, {
       onMessage: (m) => this.onMessage(m),
       onStatus: (status) => dispatch({ type: 'channel-status', status }),
@@ -72,7 +75,10 @@ export class RoomController implements RoomIntents {
     this.store = store;
     const s = store.state;
     // While connected, only the holder may send: view-only the moment control moves.
-    store.subscribe((next) => (this.link.input.viewOnly = !shouldDrive(next)));
+    store.subscribe((next) => {
+      this.link.input.viewOnly = !shouldDrive(next);
+      this.clipboard.setDriving(amHolder(next) && next.input === 'on');
+    });
     if (wantsPicture(s)) this.player.load([...s.room.stream.web]);
     this.channel.connect();
     document.addEventListener('visibilitychange', () => {

@@ -44,6 +44,7 @@ function mountRoom(room: Room, name: string): void {
   layout = new PictureLayout(app, dom.stage, dom.content, () => controller.player.video, room.config);
 
   const bar = new Bar(controller);
+  bar.addMediaButton(controller.clipboard.button);
   const autoHide = new BarAutoHide(dom.dock, app, dom.handle, () => bar.needsAttention);
   const overlay = new Overlay(dom.overlay, app, controller);
   const notices = new Notices(dom.notices, controller);

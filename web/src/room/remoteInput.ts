@@ -7,6 +7,7 @@
  * so a click at a point of the picture lands at that point of the session. noVNC's canvas is
  * invisible: with -nofb its picture is black; the picture comes from the stream underneath.
  * noVNC's gesture handler turns touch into mouse: tap = click, drag = move, two fingers = scroll.
+ * The session's clipboard texts (ServerCutText) go to `onClipboard`; `paste` sends one in (clipboard.ts).
  */
 import RFB from '@novnc/novnc';
 import type { InputState } from './state.js';
@@ -16,6 +17,8 @@ export type { InputState } from './state.js';
 export class RemoteInput {
   private rfb: RFB | null = null;
   private state: InputState = 'off';
+  /** The session's clipboard changed (only when the room allows it: the gateway decides). */
+  onClipboard: ((text: string) => void) | null = null;
 
   constructor(
     private readonly target: HTMLElement,
@@ -47,6 +50,9 @@ export class RemoteInput {
       this.setState('on');
       rfb.focus({ preventScroll: true });
     });
+    rfb.addEventListener('clipboard', (ev) => {
+      if (this.rfb === rfb) this.onClipboard?.((ev as CustomEvent<{ text: string }>).detail.text);
+    });
     rfb.addEventListener('disconnect', (ev) => {
       if (this.rfb !== rfb) return;
       this.rfb = null;
@@ -73,8 +79,14 @@ export class RemoteInput {
     this.setState('off');
   }
 
-  sendKey(keysym: number, code: string | null): void {
-    this.rfb?.sendKey(keysym, code);
+  /** `down` absent: press and release. */
+  sendKey(keysym: number, code: string | null, down?: boolean): void {
+    this.rfb?.sendKey(keysym, code, down);
+  }
+
+  /** Text into the session's clipboard (ClientCutText). */
+  paste(text: string): void {
+    this.rfb?.clipboardPasteFrom(text);
   }
 
   focus(): void {
