@@ -8,6 +8,9 @@ import { Player } from '../player/player.js';
 import type { Room } from '../shared/types.js';
 import { RoomChannel, type ServerMessage } from './channel.js';
 import type { CursorLayer } from './cursors.js';
+import type { Reaction } from '../../../protocol/chat.js';
+import type { ReactionLayer } from './reactions.js';
+import type { ChatIntents } from './chat.js';
 import { showEnd, whyRefused } from './ending.js';
 import { InputLink } from './inputLink.js';
 import { RoomClipboard } from './clipboard.js';
@@ -28,6 +31,7 @@ export interface ControllerDeps {
   name: string;
   dom: RoomSkeleton;
   cursors: CursorLayer;
+  reactions: ReactionLayer;
   /** The picture's size changed: the input layer follows (pictureLayout.ts). */
   onPictureSize(): void;
   /** Sound at the start (the state's `muted` and `volume`). */
@@ -36,7 +40,7 @@ export interface ControllerDeps {
   forcePath: string | null;
 }
 
-export class RoomController implements RoomIntents {
+export class RoomController implements RoomIntents, ChatIntents {
   readonly player: Player;
   readonly clipboard: RoomClipboard;
   private readonly channel: RoomChannel;
@@ -137,7 +141,15 @@ export class RoomController implements RoomIntents {
       case 'room':
         return dispatch({ type: 'room-state', state: m.state });
       case 'error':
-        return dispatch({ type: 'server-error', message: m.message });
+        return dispatch(m.about === 'chat' ? { type: 'chat-refused', message: m.message } : { type: 'server-error', message: m.message });
+      case 'chat-history':
+        return dispatch({ type: 'chat-history', entries: m.entries });
+      case 'chat':
+        return dispatch({ type: 'chat-entry', entry: m.entry });
+      case 'chat-cleared':
+        return dispatch({ type: 'chat-cleared', entry: m.entry });
+      case 'reaction':
+        return this.deps.reactions.show(m.emoji, m.name); // like cursors: not page state
     }
   }
 
@@ -221,5 +233,23 @@ export class RoomController implements RoomIntents {
 
   activity(): void {
     this.store.dispatch({ type: 'activity' });
+  }
+
+  sendChat(text: string): boolean {
+    const sent = this.channel.send({ type: 'chat', text });
+    if (!sent) this.store.dispatch({ type: 'chat-not-sent' });
+    return sent;
+  }
+
+  clearChat(): void {
+    if (!this.channel.send({ type: 'chat-clear' })) this.store.dispatch({ type: 'chat-not-sent' });
+  }
+
+  react(emoji: Reaction): void {
+    this.channel.send({ type: 'react', emoji });
+  }
+
+  setChatOpen(open: boolean): void {
+    this.store.dispatch({ type: 'chat-open', open });
   }
 }

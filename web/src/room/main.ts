@@ -11,12 +11,14 @@ import { replaceChildren } from '../shared/dom.js';
 import type { Room } from '../shared/types.js';
 import { Bar } from './bar.js';
 import { BarAutoHide } from './barAutoHide.js';
+import { ChatPanel } from './chat.js';
 import { RoomController } from './controller.js';
 import { CursorLayer } from './cursors.js';
 import { join } from './join.js';
 import { Notices } from './notices.js';
 import { Overlay } from './overlay.js';
 import { PictureLayout } from './pictureLayout.js';
+import { ReactionLayer } from './reactions.js';
 import { wirePointer } from './pointer.js';
 import { canSound, storedVolume } from './prefs.js';
 import { buildSkeleton } from './skeleton.js';
@@ -30,12 +32,14 @@ function mountRoom(room: Room, name: string): void {
   const sound = canSound();
   const initial = initialState(room, { name, canSound: sound, volume: storedVolume() });
   const cursors = new CursorLayer(dom.cursors);
+  const reactions = new ReactionLayer();
   let layout: PictureLayout | null = null;
   const controller = new RoomController({
     room,
     name,
     dom,
     cursors,
+    reactions,
     onPictureSize: () => layout?.place(),
     sound: { muted: initial.muted, volume: initial.volume },
     forcePath: new URLSearchParams(location.search).get('path'),
@@ -48,6 +52,8 @@ function mountRoom(room: Room, name: string): void {
   const autoHide = new BarAutoHide(dom.dock, app, dom.handle, () => bar.needsAttention);
   const overlay = new Overlay(dom.overlay, app, controller);
   const notices = new Notices(dom.notices, controller);
+  const chat = new ChatPanel(app, controller);
+  bar.addMediaButton(chat.button);
   const stats = new StatsPanel(dom.stats, () => controller.player.stats(), controller);
   const render = (s: RoomState, before: RoomState | null) => {
     app.classList.toggle('driving', amHolder(s) && wantsPicture(s));
@@ -58,13 +64,16 @@ function mountRoom(room: Room, name: string): void {
     overlay.update(s);
     notices.update(s);
     stats.update(s);
+    chat.update(s);
+    if (before && s.chat.unread > before.chat.unread) autoHide.show(); // the badge is seen
     autoHide.update(s);
   };
   store.subscribe(render);
 
   dom.dock.append(bar.requestsEl, bar.el);
   app.className = 'room-app';
-  replaceChildren(app, dom.stage, dom.dock, dom.kbdField);
+  dom.stage.append(reactions.el);
+  replaceChildren(app, dom.stage, chat.el, dom.dock, dom.kbdField);
   layout.watch(dom.dock);
   document.addEventListener('fullscreenchange', () => {
     store.dispatch({ type: 'fullscreen', on: document.fullscreenElement !== null });

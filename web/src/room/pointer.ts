@@ -6,6 +6,7 @@
  */
 import type { BarAutoHide } from './barAutoHide.js';
 import { normalizePoint } from './contentRect.js';
+import { typingInPage } from './focus.js';
 import type { CursorLayer } from './cursors.js';
 import type { RoomIntents } from './intents.js';
 import { touchLayout } from './skeleton.js';
@@ -63,7 +64,8 @@ export function wirePointer(
     opts,
   );
   for (const type of ['pointerdown', 'wheel'] as const) content.addEventListener(type, () => intents.activity(), opts);
-  document.addEventListener('keydown', () => intents.activity(), { capture: true, passive: true });
+  // Typing in the chat is not input to the room: it must not lift the idle warning.
+  document.addEventListener('keydown', (ev) => typingInPage(ev.target as Element) || intents.activity(), { capture: true, passive: true });
   content.addEventListener('click', () => {
     if (driving()) return;
     if (touchLayout.matches && !bar.hidden) bar.hide();

@@ -5,6 +5,7 @@
  * channel dropping and coming back, a token that arrives after control moved) are unit-tested in
  * test/unit/roomState.test.ts. The effects it returns are run by controller.ts.
  */
+import { isChatEvent, reduceChat } from './chatState.js';
 import { FLASH_MAX, FLASH_MS, amHolder, amRequesting, nameOf, shouldDrive, wantsPicture, type Effect, type Flash, type RoomEvent, type RoomState } from './state.js';
 
 export interface Reduced {
@@ -27,6 +28,7 @@ export function reduce(state: RoomState, event: RoomEvent): Reduced {
 }
 
 function apply(s: RoomState, fx: Effect[], e: RoomEvent): void {
+  if (isChatEvent(e)) return void (s.chat = reduceChat(s.chat, e, s.me?.id ?? null));
   switch (e.type) {
     case 'channel-status':
       s.channel = e.status;

@@ -10,6 +10,7 @@
  * The session's clipboard texts (ServerCutText) go to `onClipboard`; `paste` sends one in (clipboard.ts).
  */
 import RFB from '@novnc/novnc';
+import { typingInPage } from './focus.js';
 import type { InputState } from './state.js';
 
 export type { InputState } from './state.js';
@@ -48,7 +49,8 @@ export class RemoteInput {
     rfb.addEventListener('connect', () => {
       if (this.rfb !== rfb) return;
       this.setState('on');
-      rfb.focus({ preventScroll: true });
+      // Not while they type in the chat: their next keys would land in the session.
+      if (!typingInPage()) rfb.focus({ preventScroll: true });
     });
     rfb.addEventListener('clipboard', (ev) => {
       if (this.rfb === rfb) this.onClipboard?.((ev as CustomEvent<{ text: string }>).detail.text);

@@ -8,6 +8,7 @@ import type { PlayerPathInfo, PlayerState } from '../player/playerTypes.js';
 import type { IconName } from '../shared/icons.js';
 import type { Room } from '../shared/types.js';
 import type { ChannelStatus, Me, Participant } from './channel.js';
+import { initialChat, type ChatEvent, type ChatState } from './chatState.js';
 
 /** noVNC's connection (remoteInput.ts), connected only while this participant drives. */
 export type InputState = 'off' | 'connecting' | 'on';
@@ -69,6 +70,8 @@ export interface RoomState {
   flashes: Flash[];
   flashSeq: number;
   ended: { reason: EndReason; detail?: string } | null;
+  /** The chat panel and what it shows (chatState.ts). */
+  chat: ChatState;
 }
 
 export type ControlAction = 'request' | 'cancel' | 'release' | 'take';
@@ -103,7 +106,9 @@ export type RoomEvent =
   | { type: 'fullscreen-failed' }
   | { type: 'keyboard'; open: boolean }
   | { type: 'renamed'; name: string }
-  | { type: 'flash-expired'; id: number };
+  | { type: 'flash-expired'; id: number }
+  // the chat (chatState.ts)
+  | ChatEvent;
 
 /** What a change asks the world to do; the controller (controller.ts) runs it. */
 export type Effect =
@@ -152,6 +157,7 @@ export function initialState(room: Room, opts: { name: string; canSound: boolean
     flashes: [],
     flashSeq: 0,
     ended: null,
+    chat: initialChat(),
   };
 }
 
