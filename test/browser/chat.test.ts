@@ -62,7 +62,7 @@ describe('the room chat, two participants on another host', () => {
     await send(alice.page, 'Hello Bob, the notes are at https://example.org/notes.');
     await bob.page.locator('.chat-badge:not([hidden])').waitFor({ timeout: 10_000 });
     expect(await bob.page.locator('.chat-badge').textContent()).toBe('1');
-    await bob.page.tap('.stage'); // the bar shows on a tap: the badge in view
+    if (await bob.page.locator('.dock.hidden').count()) await bob.page.tap('.stage'); // a tap brings the bar (and the badge) back
     await bob.page.waitForTimeout(300);
     await bob.page.screenshot({ path: join(SHOTS, 'chat-e2e-phone-unread-390.png') });
 
