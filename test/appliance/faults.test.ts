@@ -143,6 +143,24 @@ describe('faults the appliance survives', () => {
     expect((await api(`/api/rooms/${id}`, { method: 'DELETE' })).status).toBe(204);
   }, 120_000);
 
+  it('a reboot of the appliance: the rooms that should run run again, a stopped room stays stopped', async () => {
+    const res = await api('/api/rooms', { method: 'POST', body: JSON.stringify({ name: 'stays stopped', startUrl: pages.url('/tone'), ...SMALL }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const stopped = ((await res.json()) as { id: string }).id;
+    expect((await api(`/api/rooms/${stopped}/stop`, { method: 'POST' })).status).toBe(200);
+    const at = Date.now();
+    await appliance.reboot();
+    await eventually('the room on RTMP after the reboot', () => rtmpTracks(rtmp()).catch(() => 0), (n) => n === 2, 60_000, 1000);
+    const back = Date.now() - at;
+    await fastFrame();
+    const state = async (id: string) => ((await (await api(`/api/rooms/${id}`)).json()) as { status: { state: string } }).status.state;
+    expect(await state(roomId)).toBe('live');
+    expect(await state(stopped)).toBe('stopped');
+    expect(await sh(`systemctl is-active room@${stopped}.target`)).not.toBe('active');
+    console.log(`reboot: the running room streams again ${back} ms after the power-off began`);
+    expect((await api(`/api/rooms/${stopped}`, { method: 'DELETE' })).status).toBe(204);
+  }, 240_000);
+
   it('leaves the database intact after all of it', async () => {
     const check = await appliance.exec(['node', '-e', "const D = require('/opt/streambox/node_modules/better-sqlite3'); const db = new D('/var/lib/streambox/streambox.db', { readonly: true }); console.log(db.pragma('integrity_check', { simple: true }))"]);
     expect(check.stdout.trim(), check.stderr).toBe('ok');

@@ -39,6 +39,8 @@ export interface Appliance {
   exec(cmd: string[]): Promise<ExecResult>;
   /** Logs in and returns the admin cookie. */
   login(): Promise<string>;
+  /** Powers the container off and boots it again on the same state (`image/appliance down`, `up`). */
+  reboot(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -90,12 +92,14 @@ export async function bootAppliance(opts: { port: number; httpsPort?: number; na
     await runCommand(APPLIANCE, ['down'], { env });
     await rm(stateDir, { recursive: true, force: true });
   };
-  const up = await runCommand(APPLIANCE, ['up'], { env, echo: true });
-  if (up.code !== 0) {
+  const boot = async () => {
+    const up = await runCommand(APPLIANCE, ['up'], { env, echo: true });
+    if (up.code === 0) return;
     const console = await readFile(join(stateDir, 'console.log'), 'utf8').catch(() => '');
     await stop();
     throw new Error(`image/appliance up failed (${up.code}):\n${up.stderr.slice(-4000)}\n--- console ---\n${console.slice(-4000)}`);
-  }
+  };
+  await boot();
   const adminPassword = (await readFile(join(stateDir, 'var-lib', 'initial-admin-password'), 'utf8')).trim();
   const baseUrl = `http://127.0.0.1:${opts.port}`;
   const address = machineAddress();
@@ -123,6 +127,11 @@ export async function bootAppliance(opts: { port: number; httpsPort?: number; na
       const res = await fetch(`${baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: adminPassword }) });
       if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
       return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    },
+    async reboot() {
+      const down = await runCommand(APPLIANCE, ['down'], { env });
+      if (down.code !== 0) throw new Error(`image/appliance down failed (${down.code}): ${down.stderr.slice(-2000)}`);
+      await boot();
     },
     stop,
   };
