@@ -42,6 +42,8 @@ export interface SessionSummary {
   dropped: Record<Dropped, number>;
   /** Bytes x11vnc sent after ServerInit; only clipboard texts among them, since nothing asks it for pixels. */
   upstreamBytes: number;
+  /** x11vnc messages that were neither a clipboard text nor a bell (pixels, say): none expected. */
+  upstreamOther: number;
   /** Clipboard texts pasted into the room, and copied out to this browser. */
   pasted: number;
   copiedOut: number;
@@ -82,7 +84,7 @@ export class VncSession {
   private readonly fromRoom: ServerMessageReader;
   /** What this browser pasted last: x11vnc echoes it back as ServerCutText, which is not a copy. */
   private lastPaste: Buffer | null = null;
-  private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, pasted: 0, copiedOut: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
+  private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, upstreamOther: 0, pasted: 0, copiedOut: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
 
   constructor(
     private readonly browser: BrowserSide,
@@ -208,6 +210,7 @@ export class VncSession {
     this.stats.upstreamBytes += chunk.length;
     if (this.fromRoom.unframed) return;
     for (const ev of this.fromRoom.push(chunk)) {
+      if (ev.kind === 'unframed') this.stats.upstreamOther++;
       if (ev.kind !== 'cut-text' || this.phase === 'closed') continue;
       if (this.lastPaste?.equals(ev.text)) {
         this.lastPaste = null;
