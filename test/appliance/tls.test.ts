@@ -31,9 +31,20 @@ interface TlsStatusFile {
   updatedAt: string;
 }
 
-/** Plain HTTP without following redirects. */
+/**
+ * Plain HTTP without following redirects. A GET whose kept-alive connection an nginx worker
+ * closed as it retired (a reload the test caused a moment before) is sent once more, as a
+ * browser does with an idempotent request (RFC 9110, 9.2.2).
+ */
 async function plain(url: string, init: RequestInit = {}) {
-  return fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  const go = () => fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  try {
+    return await go();
+  } catch (err) {
+    const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+    if ((init.method ?? 'GET') !== 'GET' || code !== 'UND_ERR_SOCKET') throw err;
+    return go();
+  }
 }
 
 /** The last fragment named in a playlist (which changes while the stream advances). */
