@@ -15,6 +15,7 @@
  * they arrive, never buffered; the only buffer is one message header (at most 20 bytes) or an
  * accepted clipboard text.
  */
+import { fillFrom, isFull, type Filling } from './bodyBytes.js';
 import { keyEvent, pointerEvent } from './rfb.js';
 import { CLOSE_VNC_CONTROL_MOVED, CLOSE_VNC_TIMEOUT } from '../../protocol/closeCodes.js';
 import { CLIPBOARD_MAX_BYTES } from '../rooms/clipboard.js';
@@ -69,7 +70,7 @@ export class RfbClientFilter {
   private skip = 0;
   private skipWhat: Dropped | null = null;
   /** An accepted cut text being collected (at most maxCutText bytes). */
-  private text: { buf: Buffer; filled: number } | null = null;
+  private text: Filling | null = null;
   private failed: FilterError | null = null;
 
   constructor(private readonly opts: FilterOptions = DEFAULT_FILTER) {}
@@ -88,11 +89,8 @@ export class RfbClientFilter {
         continue;
       }
       if (this.text) {
-        const n = Math.min(this.text.buf.length - this.text.filled, chunk.length - at);
-        chunk.copy(this.text.buf, this.text.filled, at, at + n);
-        this.text.filled += n;
-        at += n;
-        if (this.text.filled === this.text.buf.length) {
+        at += fillFrom(this.text, chunk, at);
+        if (isFull(this.text)) {
           events.push(cutText(this.text.buf));
           this.text = null;
         }

@@ -9,6 +9,7 @@
  * nothing rather than a cut-off text. The text is Latin-1 (RFB's plain cut text; the gateway
  * never offers the extended-clipboard pseudo-encoding, so no other form can arrive).
  */
+import { fillFrom, isFull, type Filling } from './bodyBytes.js';
 
 export type ServerEvent = { kind: 'cut-text'; text: Buffer } | { kind: 'cut-text-too-long'; length: number } | { kind: 'bell' } | { kind: 'unframed'; type: number };
 
@@ -18,7 +19,7 @@ const CUT_HEADER = 8;
 
 export class ServerMessageReader {
   private head = Buffer.alloc(0);
-  private text: { buf: Buffer; filled: number } | null = null;
+  private text: Filling | null = null;
   private skip = 0;
   private lost = false;
 
@@ -40,11 +41,8 @@ export class ServerMessageReader {
         continue;
       }
       if (this.text) {
-        const n = Math.min(this.text.buf.length - this.text.filled, chunk.length - at);
-        chunk.copy(this.text.buf, this.text.filled, at, at + n);
-        this.text.filled += n;
-        at += n;
-        if (this.text.filled === this.text.buf.length) {
+        at += fillFrom(this.text, chunk, at);
+        if (isFull(this.text)) {
           events.push({ kind: 'cut-text', text: this.text.buf });
           this.text = null;
         }
