@@ -50,8 +50,13 @@ export type ServerMessage =
   | { type: 'state'; holder: string | null; requests: string[]; participants: Participant[] }
   | { type: 'cursor'; id: string; x: number; y: number }
   | { type: 'idle-warning'; msLeft: number }
-  /** The room's state word (status.state), or 'deleted' just before the 4004 close. */
-  | { type: 'room'; state: string }
+  /**
+   * The room's state word (status.state), or 'deleted' just before the 4004 close; stopReason is
+   * status.stopReason ('idle': the page starts the room again, see POST /api/rooms/:id/wake).
+   */
+  | { type: 'room'; state: string; stopReason?: string | null }
+  /** The room's time limit is near: it stops at endsAt (ISO), msLeft from when this was sent. Sent on join too. */
+  | { type: 'time-limit'; endsAt: string; msLeft: number }
   /**
    * `invalid_message`, `rate_limited`, or a control refusal (`not_holder`, `not_admin`, ...).
    * `about: 'chat'` when a chat message or clear was refused (the page shows it in the chat).

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { loadControlLimits, type ControlLimits } from './control/limits.js';
 import { loadCapacity, type CapacitySettings } from './rooms/capacity.js';
+import { loadSessionDefaults, type SessionDefaults } from './rooms/sessionRules.js';
 import { parseMetricsListen } from './metrics/listener.js';
 
 export interface Config {
@@ -52,6 +53,8 @@ export interface Config {
   control: ControlLimits;
   /** The cores rooms may use and what a room costs (STREAMBOX_CAPACITY_CORES, STREAMBOX_ROOM_COST; rooms/capacity.ts). */
   capacity: CapacitySettings;
+  /** Idle stop and session caps, the rooms' defaults (STREAMBOX_IDLE_STOP_MINUTES, STREAMBOX_MAX_DURATION_MINUTES, STREAMBOX_SESSION_WARN_MINUTES; rooms/sessionRules.ts). */
+  session: SessionDefaults;
   /** Loopback listener for Prometheus (STREAMBOX_METRICS_LISTEN, default 127.0.0.1:9464; null: off). */
   metricsListen: { host: string; port: number } | null;
 }
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tlsDir: env.STREAMBOX_TLS_DIR ?? join(dataDir, 'tls'),
     control: loadControlLimits(env),
     capacity: loadCapacity(env, availableParallelism()),
+    session: loadSessionDefaults(env),
     metricsListen: parseMetricsListen(env.STREAMBOX_METRICS_LISTEN),
   };
 }

@@ -23,6 +23,8 @@ import { newSecret } from './rooms/ids.js';
 import { MediaHub } from './media/hub.js';
 import { ingestUrl } from './media/ingestServer.js';
 import { Metrics } from './metrics/metrics.js';
+import { SessionLimits, type SessionWarning } from './rooms/sessionLimits.js';
+import type { ServerMessage } from '../protocol/roomChannel.js';
 
 export interface ContextOptions {
   config: Config;
@@ -65,6 +67,12 @@ export function createContext(opts: ContextOptions): AppContext {
   vnc.onInput((roomId, participantId) => {
     if (participantId !== null) arbiter.activity(roomId, participantId);
   });
+  // Idle stop and time limits: the channel's counts come in, warnings go out to the channel.
+  const sessions = new SessionLimits({ rooms, defaults: config.session, now, log, onWarning: (roomId, w) => ctx.presence.announce(roomId, timeLimitMessage(w)) });
+  const timeLimitMessages = (roomId: string) => {
+    const w = sessions.pendingWarning(roomId);
+    return w ? [timeLimitMessage(w)] : [];
+  };
   const ctx: AppContext = {
     config,
     log,
@@ -75,7 +83,8 @@ export function createContext(opts: ContextOptions): AppContext {
     control,
     arbiter,
     vnc,
-    presence: new PresenceHub({ arbiter, rooms, vncTokens, log, limits: config.control, now }),
+    presence: new PresenceHub({ arbiter, rooms, vncTokens, log, limits: config.control, now, onOccupancy: (roomId, count) => sessions.occupancy(roomId, count), joinMessages: (roomId) => timeLimitMessages(roomId) }),
+    sessions,
     media,
     grants: new RoomGrants(new GrantStore(db), now),
     cookieSecret,
@@ -91,4 +100,8 @@ export function createContext(opts: ContextOptions): AppContext {
   };
   metrics.attach({ rooms, people: (roomId) => ctx.presence.summary(roomId), relay: (roomId) => media!.stats(roomId), control: arbiter });
   return ctx;
+}
+
+function timeLimitMessage(w: SessionWarning): ServerMessage {
+  return { type: 'time-limit', endsAt: new Date(w.endsAt).toISOString(), msLeft: w.msLeft };
 }

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   // Watching connects to systemd; every (re)connection reconciles the rooms with their units.
   ctx.rooms.watchRuntime();
   ctx.presence.start();
+  ctx.sessions.start();
   ctx.media.start();
   const ingest = createIngestServer(ctx.media, log);
   const { host: ingestHost, port: ingestPort } = config.ingestListen;
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`${signal}: shutting down`);
     ctx.presence.stop();
+    ctx.sessions.stop();
     ctx.media.stop();
     ingest.close();
     metricsServer?.close();

@@ -12,6 +12,7 @@ import type { PresenceHub } from '../presence/hub.js';
 import type { MediaHub } from '../media/hub.js';
 import type { RoomGrants } from '../auth/roomGrants.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { SessionLimits } from '../rooms/sessionLimits.js';
 
 export interface AppContext {
   config: Config;
@@ -27,6 +28,8 @@ export interface AppContext {
   presence: PresenceHub;
   /** The VNC WebSocket relay; it follows the arbiter's control changes and closes the old holder's session. */
   vnc: VncGateway;
+  /** Idle stop and time limits (rooms/sessionLimits.ts), and the visitor's wake. */
+  sessions: SessionLimits;
   /** The fast live view: encoder ingest and viewer WebSockets. */
   media: MediaHub;
   /** Per-Join access to password rooms (revocable). */

@@ -5,6 +5,7 @@ import type { RoomConfig } from '../rooms/types.js';
 import { CLEAN_TEXT_MESSAGE, isCleanText } from './text.js';
 import { ALLOWLIST_LIMITS, allows, formatPattern, parsePattern } from '../rooms/urlAllowlist.js';
 import { CLIPBOARD_MODES, DEFAULT_CLIPBOARD } from '../rooms/clipboard.js';
+import { MAX_SESSION_MINUTES, MIN_SESSION_MINUTES } from '../rooms/sessionRules.js';
 
 export const LIMITS = {
   nameMax: 80,
@@ -54,6 +55,13 @@ const urlAllowlist = z
   .nullable()
   .optional();
 
+/** Minutes for a session rule: 0 (never), or MIN..MAX (fractions allowed); null or absent: the appliance's default. */
+const sessionMinutes = z
+  .number({ error: 'must be a number of minutes, 0 (never) or null (the appliance\'s default)' })
+  .refine((n) => n === 0 || (n >= MIN_SESSION_MINUTES && n <= MAX_SESSION_MINUTES), { error: `must be 0 (never) or from ${MIN_SESSION_MINUTES} to ${MAX_SESSION_MINUTES} minutes` })
+  .nullable()
+  .default(null);
+
 const evenInt = (name: 'width' | 'height') =>
   z
     .number({ error: 'must be a number' })
@@ -88,6 +96,8 @@ export const createRoomSchema = z.strictObject(
     password: roomPassword.nullable().optional(),
     urlAllowlist,
     clipboard: z.enum(CLIPBOARD_MODES, { error: "must be 'off', 'driver' or 'everyone'" }).default(DEFAULT_CLIPBOARD),
+    idleStopMinutes: sessionMinutes,
+    maxDurationMinutes: sessionMinutes,
   },
   { error: 'must be a JSON object' },
 ).superRefine((body, ctx) => {
@@ -113,6 +123,8 @@ export function roomConfigOf(body: CreateRoomBody): RoomConfig {
     startUrl: body.startUrl,
     urlAllowlist: body.urlAllowlist ?? null,
     clipboard: body.clipboard,
+    idleStopMinutes: body.idleStopMinutes,
+    maxDurationMinutes: body.maxDurationMinutes,
   };
 }
 

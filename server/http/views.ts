@@ -2,6 +2,7 @@
 import type { RoomRecord, RoomStatus } from '../rooms/types.js';
 import { clipboardMode, type ClipboardMode } from '../rooms/clipboard.js';
 import type { Config } from '../config.js';
+import type { SessionView } from '../rooms/sessionLimits.js';
 
 export interface PlaybackSource {
   /**
@@ -30,6 +31,8 @@ export interface RoomView {
   vncUrl: string;
   config: RoomRecord['config'] & { clipboard: ClipboardMode; hasPassword: boolean };
   status: RoomStatus;
+  /** Idle stop and time limit in force, and when this session ends (rooms/sessionLimits.ts). */
+  session: SessionView;
   /** Who is in the room now: how many participants, and the driver's name. */
   people: { participants: number; holder: string | null };
   createdAt: string;
@@ -61,7 +64,7 @@ export function rtmpUrl(base: URL, config: Config, roomId: string, playToken: st
   return playToken ? `${url}?token=${encodeURIComponent(playToken)}` : url;
 }
 
-export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config, people: RoomView['people'], share?: ShareBases, playToken: string | null = null): RoomView {
+export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config: Config, people: RoomView['people'], session: SessionView, share?: ShareBases, playToken: string | null = null): RoomView {
   const origin = base.origin;
   const page = (o: string | null) => (o === null ? null : `${o}/rooms/${room.id}`);
   const bases = share ?? { primary: origin, https: origin.startsWith('https:') ? origin : null, http: origin.startsWith('http:') ? origin : null };
@@ -82,6 +85,7 @@ export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config
     vncUrl: vncUrl(base, room.id),
     config: { ...room.config, clipboard: clipboardMode(room.config), hasPassword: room.passwordHash !== null },
     status,
+    session,
     people,
     createdAt: room.createdAt,
   };

@@ -67,6 +67,8 @@ export interface HubDeps {
   now?: () => number;
   /** What a joiner is told after welcome besides the state (the recording indicator). */
   joinMessages?: (roomId: string) => ServerMessage[];
+  /** Told how many are on a room's channel whenever someone comes or goes (the idle stop). */
+  onOccupancy?: (roomId: string, count: number) => void;
 }
 
 export class PresenceHub {
@@ -171,6 +173,7 @@ export class PresenceHub {
           if (refusal) return ws.close(CLOSE_OVER_CAP, refusal);
           this.connections.set(id, { roomId, id, key, ws, address, isAdmin, rates: this.caps.rates() });
           this.grantOf.set(id, grant);
+          this.occupancyChanged(roomId);
           // Welcome first: joining may hand this participant control, and that state follows it.
           ws.send(encodeMessage({ type: 'welcome', you: { id, key, name, isAdmin } }));
           for (const msg of this.deps.joinMessages?.(roomId) ?? []) ws.send(encodeMessage(msg));
@@ -232,6 +235,7 @@ export class PresenceHub {
     if (!conn) return;
     this.connections.delete(id);
     this.grantOf.delete(id);
+    this.occupancyChanged(conn.roomId);
     this.deps.vncTokens.forget({ roomId: conn.roomId, participantId: id, isAdmin: conn.isAdmin });
     this.chat.left(conn.roomId, id);
     const before = this.deps.arbiter.holder(conn.roomId);
@@ -290,14 +294,19 @@ export class PresenceHub {
     for (const id of ids) {
       if (![...this.connections.values()].some((c) => c.roomId === id)) continue;
       let state: string;
+      let stopReason: string | null = null;
       try {
-        state = (await this.deps.rooms.status(this.deps.rooms.get(id))).state;
+        ({ state, stopReason } = await this.deps.rooms.status(this.deps.rooms.get(id)));
       } catch {
         state = 'deleted';
       }
-      this.broadcast(id, { type: 'room', state });
+      this.broadcast(id, { type: 'room', state, stopReason });
       if (state === 'deleted') for (const c of this.connections.values()) if (c.roomId === id) c.ws.close(CLOSE_ROOM_DELETED, 'room deleted');
     }
+  }
+
+  private occupancyChanged(roomId: string): void {
+    this.deps.onOccupancy?.(roomId, [...this.connections.values()].filter((c) => c.roomId === roomId).length);
   }
 
   private send(id: string, msg: ServerMessage): void {

@@ -17,10 +17,10 @@ import type { Logger } from '../log.js';
 import { capacityExceeded, conflict, notFound, unavailable } from '../errors.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import { newRoomId, newSecret } from './ids.js';
-import { roomStatus } from './status.js';
+import { roomStatus, withStopReason } from './status.js';
 import { admit, type Admission, type CapacitySettings } from './capacity.js';
 import { StatusCache } from './statusCache.js';
-import type { RoomConfig, RoomFailure, RoomRecord, RoomStatus } from './types.js';
+import type { RoomConfig, RoomFailure, RoomRecord, RoomStatus, StopReason } from './types.js';
 
 export interface CreateRoomInput {
   name: string;
@@ -113,24 +113,44 @@ export class RoomsService {
     return this.get(room.id);
   }
 
-  async start(id: string): Promise<RoomRecord> {
+  /** Wants the room running; one that was not begins a new session. `guard` may refuse by throwing, under the lock (a wake). */
+  async start(id: string, guard?: (room: RoomRecord) => void): Promise<RoomRecord> {
     return this.exclusive(id, async () => {
       const room = this.get(id);
       if (room.desiredState === 'deleting') throw conflict(`room ${id} is being deleted`);
-      if (room.desiredState !== 'running') this.requireCapacity(room.config, id);
-      this.deps.store.setDesiredState(id, 'running', this.now());
+      guard?.(room);
+      if (room.desiredState !== 'running') {
+        this.requireCapacity(room.config, id);
+        this.deps.store.setRunning(id, this.now());
+      }
       await this.startRoom({ ...room, desiredState: 'running' });
       this.emit(id);
       return this.get(id);
     });
   }
 
-  async stop(id: string): Promise<RoomRecord> {
+  /**
+   * Stops the room and records why. The session rules' stops ('idle', 'time-limit') apply only to
+   * a room that still runs: an admin's stop or a delete meanwhile wins.
+   */
+  async stop(id: string, reason: StopReason = 'admin'): Promise<RoomRecord> {
     return this.exclusive(id, async () => {
       const room = this.get(id);
       if (room.desiredState === 'deleting') throw conflict(`room ${id} is being deleted`);
-      this.deps.store.setDesiredState(id, 'stopped', this.now());
+      if (reason !== 'admin' && room.desiredState !== 'running') return room;
+      this.deps.store.setStopped(id, reason, this.now());
+      this.deps.log.info('room stopped', { room: id, reason });
       await this.stopRoom(id);
+      this.emit(id);
+      return this.get(id);
+    });
+  }
+
+  /** The admin gives a running room a new session: its time limit counts from now. */
+  async extend(id: string): Promise<RoomRecord> {
+    return this.exclusive(id, async () => {
+      if (this.get(id).desiredState !== 'running') throw conflict(`room ${id} is not running`);
+      this.deps.store.setStartedAt(id, this.now());
       this.emit(id);
       return this.get(id);
     });
@@ -147,9 +167,9 @@ export class RoomsService {
 
   async status(room: RoomRecord): Promise<RoomStatus> {
     try {
-      return roomStatus(room.desiredState, await this.statuses.get(room.id), room.lastError);
+      return withStopReason(roomStatus(room.desiredState, await this.statuses.get(room.id), room.lastError), room);
     } catch (err) {
-      return roomStatus(room.desiredState, null, room.lastError, (err as Error).message);
+      return withStopReason(roomStatus(room.desiredState, null, room.lastError, (err as Error).message), room);
     }
   }
 

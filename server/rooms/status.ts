@@ -1,6 +1,6 @@
 /** Maps the runtime's unit states to the words people see. Pure: the one place this is decided. */
 import { MEMBER_ROLES, type MemberRole, type RoomRuntimeStatus, type UnitState } from '../runtime/types.js';
-import type { DesiredState, MemberStatus, RoomFailure, RoomState, RoomStatus } from './types.js';
+import type { DesiredState, MemberStatus, RoomFailure, RoomRecord, RoomState, RoomStatus } from './types.js';
 
 export function memberState(unit: UnitState): RoomState {
   switch (unit.activeState) {
@@ -39,7 +39,7 @@ export function roomStatus(
   runtime: RoomRuntimeStatus | null,
   lastError: RoomFailure | null,
   detail?: string,
-): RoomStatus {
+): Omit<RoomStatus, 'stopReason'> {
   if (desired === 'deleting') return { state: 'deleting', desiredState: desired, failure: null, members: runtime ? members(runtime) : null };
   if (!runtime) return { state: 'unknown', desiredState: desired, failure: lastError, members: null, ...(detail ? { detail } : {}) };
 
@@ -61,6 +61,11 @@ export function roomStatus(
   else if (any('stopping')) state = 'stopping';
   else state = lastError ? 'failed' : 'stopped';
   return { state, desiredState: desired, failure: state === 'failed' ? lastError : null, members: byRole };
+}
+
+/** Why a room that is wanted stopped is stopped (older rows without a reason: its admin). */
+export function withStopReason(status: Omit<RoomStatus, 'stopReason'>, room: Pick<RoomRecord, 'desiredState' | 'stopReason'>): RoomStatus {
+  return { ...status, stopReason: room.desiredState === 'stopped' ? (room.stopReason ?? 'admin') : null };
 }
 
 function members(runtime: RoomRuntimeStatus): Record<MemberRole, MemberStatus> {

@@ -12,9 +12,16 @@ export interface RoomConfig {
   urlAllowlist?: string[] | null;
   /** Who may copy and paste (rooms/clipboard.ts); absent (older rooms): 'driver'. */
   clipboard?: ClipboardMode;
+  /** Minutes with nobody in the room before it stops (sessionRules.ts); null or absent: the appliance's default; 0: never. */
+  idleStopMinutes?: number | null;
+  /** Minutes the room may run before it stops; null or absent: the appliance's default; 0: no limit. */
+  maxDurationMinutes?: number | null;
 }
 
 export type DesiredState = 'running' | 'stopped' | 'deleting';
+
+/** Why a room was stopped: its admin, nobody in it, or its maximum duration (rooms/sessionRules.ts). */
+export type StopReason = 'admin' | 'idle' | 'time-limit';
 
 export interface RoomFailure {
   /** Which part failed (a member role), or null when the whole room could not start. */
@@ -33,6 +40,10 @@ export interface RoomRecord {
   display: number;
   desiredState: DesiredState;
   lastError: RoomFailure | null;
+  /** Why it was last stopped (null: it runs, or it never stopped). */
+  stopReason: StopReason | null;
+  /** When its session began: its start, its wake, or the admin's extension (null: not running). */
+  startedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,6 +65,8 @@ export interface RoomStatus {
   desiredState: DesiredState;
   /** The first failed part and why, when state is failed (or the last start failed). */
   failure: RoomFailure | null;
+  /** Why a stopped room is stopped: 'admin', 'idle' (nobody in it; opening its link starts it) or 'time-limit'; null unless stopped. */
+  stopReason: StopReason | null;
   members: Record<MemberRole, MemberStatus> | null;
   /** Set when the runtime could not be asked. */
   detail?: string;

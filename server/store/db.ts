@@ -44,6 +44,15 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX room_grants_by_room ON room_grants (room_id);
   `,
+  // 3: idle stop and session caps (rooms/sessionRules.ts): why a room was stopped ('idle' rooms
+  // start again when someone opens their link; reconcile leaves them stopped), and when its
+  // session began (the time limit counts from there, across restarts of the admin service).
+  `
+  ALTER TABLE rooms ADD COLUMN stop_reason TEXT CHECK (stop_reason IN ('admin', 'idle', 'time-limit'));
+  ALTER TABLE rooms ADD COLUMN started_at TEXT;
+  UPDATE rooms SET started_at = updated_at WHERE desired_state = 'running';
+  UPDATE rooms SET stop_reason = 'admin' WHERE desired_state = 'stopped';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,6 @@
 /** SQL for rooms. Nothing above this file writes SQL. */
 import type { Db } from './db.js';
-import type { DesiredState, RoomConfig, RoomFailure, RoomRecord } from '../rooms/types.js';
+import type { DesiredState, RoomConfig, RoomFailure, RoomRecord, StopReason } from '../rooms/types.js';
 
 interface RoomRow {
   id: string;
@@ -11,6 +11,8 @@ interface RoomRow {
   display: number;
   desired_state: DesiredState;
   last_error: string | null;
+  stop_reason: StopReason | null;
+  started_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -25,6 +27,8 @@ function fromRow(row: RoomRow): RoomRecord {
     display: row.display,
     desiredState: row.desired_state,
     lastError: row.last_error ? (JSON.parse(row.last_error) as RoomFailure) : null,
+    stopReason: row.stop_reason,
+    startedAt: row.started_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -53,10 +57,10 @@ export class RoomStore {
       while (used.has(display)) display++;
       this.db
         .prepare(
-          `INSERT INTO rooms (id, name, config, password_hash, vnc_password, display, desired_state, last_error, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?)`,
+          `INSERT INTO rooms (id, name, config, password_hash, vnc_password, display, desired_state, last_error, started_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?)`,
         )
-        .run(room.id, room.name, JSON.stringify(room.config), room.passwordHash, room.vncPassword, display, room.now, room.now);
+        .run(room.id, room.name, JSON.stringify(room.config), room.passwordHash, room.vncPassword, display, room.now, room.now, room.now);
       return this.get(room.id)!;
     })();
   }
@@ -72,6 +76,21 @@ export class RoomStore {
 
   setDesiredState(id: string, state: DesiredState, now: string): void {
     this.db.prepare('UPDATE rooms SET desired_state = ?, updated_at = ? WHERE id = ?').run(state, now, id);
+  }
+
+  /** Wanted running from now on: a new session (the time limit counts from `now`), no stop reason. */
+  setRunning(id: string, now: string): void {
+    this.db.prepare("UPDATE rooms SET desired_state = 'running', stop_reason = NULL, started_at = ?, updated_at = ? WHERE id = ?").run(now, now, id);
+  }
+
+  /** Wanted stopped, and why. */
+  setStopped(id: string, reason: StopReason, now: string): void {
+    this.db.prepare("UPDATE rooms SET desired_state = 'stopped', stop_reason = ?, started_at = NULL, updated_at = ? WHERE id = ?").run(reason, now, id);
+  }
+
+  /** The session starts again now (the admin extended it): the time limit counts from here. */
+  setStartedAt(id: string, now: string): void {
+    this.db.prepare('UPDATE rooms SET started_at = ?, updated_at = ? WHERE id = ?').run(now, now, id);
   }
 
   setLastError(id: string, failure: RoomFailure | null, now: string): void {

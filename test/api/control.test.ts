@@ -126,7 +126,7 @@ describe('control over the room channel', () => {
     const a = await join('Ana');
     const closed = new Promise<number>((r) => a.ws.once('close', (code) => r(code)));
     expect((await t.app.request(`/api/rooms/${roomId}`, { method: 'DELETE', headers: { cookie: admin } })).status).toBe(204);
-    expect(await a.next((m) => m.type === 'room')).toEqual({ type: 'room', state: 'deleted' });
+    expect(await a.next((m) => m.type === 'room')).toEqual({ type: 'room', state: 'deleted', stopReason: null });
     expect(await closed).toBe(4004);
   });
 

@@ -245,6 +245,7 @@ async function main(): Promise<void> {
   const password = fixedPassword || readFileSync(join(dir, INITIAL_PASSWORD_FILE), 'utf8').trim();
   ctx.rooms.watchRuntime();
   ctx.presence.start();
+  ctx.sessions.start();
   ctx.media.start();
   const ingest = createIngestServer(ctx.media, log);
   await new Promise<void>((r) => ingest.listen(config.ingestPort, config.ingestHost, r));

@@ -1,4 +1,4 @@
-/** DashboardService: ListRooms, CreateRoom, GetRoom, DeleteRoom (+ start/stop). Admin only. */
+/** DashboardService: ListRooms, CreateRoom, GetRoom, DeleteRoom (+ start/stop, extend the session). Admin only. */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
@@ -13,7 +13,7 @@ import type { Context } from 'hono';
 /** A room as the admin sees it, with links for this request's host and scheme, and how its encoder keeps up. */
 export async function adminRoomView(ctx: AppContext, c: Context, room: RoomRecord) {
   const status = { ...(await ctx.rooms.status(room)), encoder: encoderHealth(ctx, room) };
-  return roomView(room, status, publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room));
+  return roomView(room, status, publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), ctx.sessions.view(room), linkBases(ctx, c), ctx.media.playback.playToken(room));
 }
 
 function encoderHealth(ctx: AppContext, room: RoomRecord): EncoderHealth | null {
@@ -45,5 +45,7 @@ export function dashboardRoutes(ctx: AppContext) {
       return c.body(null, 204);
     })
     .post('/:id/start', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.start(c.req.valid('param').id))))
-    .post('/:id/stop', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.stop(c.req.valid('param').id))));
+    .post('/:id/stop', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.stop(c.req.valid('param').id))))
+    // A new session for a running room: its time limit counts from now (rooms/sessionLimits.ts).
+    .post('/:id/extend', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.extend(c.req.valid('param').id))));
 }

@@ -1,8 +1,9 @@
 /**
- * RoomService, for participants of one room: Join (password rooms), GetConfiguration, GetVncToken.
+ * RoomService, for participants of one room: Join (password rooms), GetConfiguration, Wake (a room
+ * stopped for being idle starts again; rooms/sessionLimits.ts), GetVncToken.
  * Open rooms need no login (their ID is unguessable); password rooms need the room cookie from Join.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
 import { validate } from '../validate.js';
@@ -11,6 +12,7 @@ import { clientAddress, grantRoomAccess, hasRoomAccess, isAdmin, linkBases, publ
 import { roomView, vncUrl } from '../views.js';
 import { AppError, conflict, forbidden, rateLimited } from '../../errors.js';
 import type { LoginThrottle } from '../../auth/throttle.js';
+import type { RoomRecord } from '../../rooms/types.js';
 
 export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) {
   const accessibleRoom = (c: Parameters<typeof hasRoomAccess>[1], id: string) => {
@@ -18,6 +20,9 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     if (!hasRoomAccess(ctx, c, room)) throw new AppError(401, 'room_password_required', 'this room needs its password: join first');
     return room;
   };
+
+  const participantView = async (c: Context, room: RoomRecord) =>
+    roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), ctx.sessions.view(room), linkBases(ctx, c), ctx.media.playback.playToken(room));
 
   return new Hono<AppEnv>()
     .post('/:id/join', validate('param', roomIdParam), validate('json', joinSchema), async (c) => {
@@ -35,7 +40,11 @@ export function roomServiceRoutes(ctx: AppContext, joinThrottle: LoginThrottle) 
     })
     .get('/:id/configuration', validate('param', roomIdParam), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
-      return c.json(roomView(room, await ctx.rooms.status(room), publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), linkBases(ctx, c), ctx.media.playback.playToken(room)));
+      return c.json(await participantView(c, room));
+    })
+    .post('/:id/wake', validate('param', roomIdParam), async (c) => {
+      const room = accessibleRoom(c, c.req.valid('param').id); // who may enter may wake it
+      return c.json(await participantView(c, await ctx.sessions.wake(room.id)));
     })
     .post('/:id/vnc-token', validate('param', roomIdParam), validate('json', vncTokenSchema), async (c) => {
       const room = accessibleRoom(c, c.req.valid('param').id);
