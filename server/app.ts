@@ -20,6 +20,7 @@ import { originGuard } from './http/originGuard.js';
 import { forwardedHeader } from './http/access.js';
 import type { AppEnv } from './http/env.js';
 import { roomSocketGuard } from './http/roomSocket.js';
+import { recordingRoutes } from './http/routes/recordings.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -49,6 +50,7 @@ export function createApp(ctx: AppContext, now: () => number = Date.now) {
   app.route('/api/dashboard/feed', dashboardFeedRoutes(ctx));
   app.route('/api/metrics', metricsRoutes(ctx));
   // Room-service routes (participants) first: their paths are more specific than the dashboard's.
+  app.route('/api/rooms', recordingRoutes(ctx)); // its own checks: the driver or the admin, or the admin
   app.route('/api/rooms', roomServiceRoutes(ctx, new LoginThrottle(now)));
   app.route('/api/rooms', roomAdminRoutes(ctx));
   app.route('/api/rooms', dashboardRoutes(ctx));

@@ -7,6 +7,7 @@ import { loadControlLimits, type ControlLimits } from './control/limits.js';
 import { loadCapacity, type CapacitySettings } from './rooms/capacity.js';
 import { loadSessionDefaults, type SessionDefaults } from './rooms/sessionRules.js';
 import { parseMetricsListen } from './metrics/listener.js';
+import { loadRecordingLimits, type RecordingLimits } from './recordings/limits.js';
 
 export interface Config {
   listenHost: string;
@@ -57,6 +58,10 @@ export interface Config {
   session: SessionDefaults;
   /** Loopback listener for Prometheus (STREAMBOX_METRICS_LISTEN, default 127.0.0.1:9464; null: off). */
   metricsListen: { host: string; port: number } | null;
+  /** Where the recordings go (STREAMBOX_RECORDINGS_DIR, default DATA_DIR/recordings; units/recorder@.service writes there). */
+  recordingsDir: string;
+  /** Their disk limits (STREAMBOX_RECORDINGS_MAX_BYTES, STREAMBOX_RECORDINGS_MIN_FREE_BYTES; recordings/limits.ts). */
+  recordingLimits: RecordingLimits;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */
@@ -124,5 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     capacity: loadCapacity(env, availableParallelism()),
     session: loadSessionDefaults(env),
     metricsListen: parseMetricsListen(env.STREAMBOX_METRICS_LISTEN),
+    recordingsDir: env.STREAMBOX_RECORDINGS_DIR ?? join(dataDir, 'recordings'),
+    recordingLimits: loadRecordingLimits(env),
   };
 }

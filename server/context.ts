@@ -25,6 +25,7 @@ import { ingestUrl } from './media/ingestServer.js';
 import { Metrics } from './metrics/metrics.js';
 import { SessionLimits, type SessionWarning } from './rooms/sessionLimits.js';
 import type { ServerMessage } from '../protocol/roomChannel.js';
+import { RecordingsService } from './recordings/service.js';
 
 export interface ContextOptions {
   config: Config;
@@ -73,6 +74,30 @@ export function createContext(opts: ContextOptions): AppContext {
     const w = sessions.pendingWarning(roomId);
     return w ? [timeLimitMessage(w)] : [];
   };
+  // The recordings tell the room through the channel, and the channel tells joiners of them.
+  let presence: PresenceHub | null = null;
+  const recordings = new RecordingsService({
+    runtime,
+    rooms,
+    rtmpBase: config.rtmpPublishBase,
+    playToken: (roomId) => media!.playback.playToken(rooms.get(roomId)),
+    dir: config.recordingsDir,
+    limits: config.recordingLimits,
+    announce: (roomId, msg) => presence?.announce(roomId, msg),
+    log,
+    now,
+  });
+  rooms.onDelete((roomId) => recordings.roomDeleted(roomId));
+  presence = new PresenceHub({
+    arbiter,
+    rooms,
+    vncTokens,
+    log,
+    limits: config.control,
+    now,
+    onOccupancy: (roomId, count) => sessions.occupancy(roomId, count),
+    joinMessages: (roomId) => [...timeLimitMessages(roomId), recordings.indicator(roomId)],
+  });
   const ctx: AppContext = {
     config,
     log,
@@ -83,8 +108,9 @@ export function createContext(opts: ContextOptions): AppContext {
     control,
     arbiter,
     vnc,
-    presence: new PresenceHub({ arbiter, rooms, vncTokens, log, limits: config.control, now, onOccupancy: (roomId, count) => sessions.occupancy(roomId, count), joinMessages: (roomId) => timeLimitMessages(roomId) }),
+    presence,
     sessions,
+    recordings,
     media,
     grants: new RoomGrants(new GrantStore(db), now),
     cookieSecret,

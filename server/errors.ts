@@ -4,7 +4,7 @@
  */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502 | 503 | 507,
     readonly code: string,
     message: string,
     readonly field?: string,
@@ -24,3 +24,5 @@ export const rateLimited = (retryAfterSeconds: number) =>
 /** The host has no room for one more room of this size (rooms/capacity.ts). */
 export const capacityExceeded = (message: string) => new AppError(409, 'capacity_exceeded', message);
 export const unavailable = (message: string) => new AppError(503, 'unavailable', message);
+/** The recordings' disk limits are reached (recordings/limits.ts). */
+export const storageFull = (message: string) => new AppError(507, 'recordings_full', message);

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   ctx.presence.start();
   ctx.sessions.start();
   ctx.media.start();
+  void ctx.recordings.start(); // takes up recorders that ran on while the service was down
   const ingest = createIngestServer(ctx.media, log);
   const { host: ingestHost, port: ingestPort } = config.ingestListen;
   ingest.listen(ingestPort, ingestHost, () => log.info(`media ingest listening on ${ingestHost}:${ingestPort}`));
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     ctx.presence.stop();
     ctx.sessions.stop();
     ctx.media.stop();
+    ctx.recordings.stop(); // the recorders run on (their own units); the next start takes them up
     ingest.close();
     metricsServer?.close();
     for (const server of servers) server.close();

@@ -13,6 +13,7 @@ import type { MediaHub } from '../media/hub.js';
 import type { RoomGrants } from '../auth/roomGrants.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SessionLimits } from '../rooms/sessionLimits.js';
+import type { RecordingsService } from '../recordings/service.js';
 
 export interface AppContext {
   config: Config;
@@ -30,6 +31,8 @@ export interface AppContext {
   vnc: VncGateway;
   /** Idle stop and time limits (rooms/sessionLimits.ts), and the visitor's wake. */
   sessions: SessionLimits;
+  /** Recording rooms (recorder@ID.service), their files and disk limits. */
+  recordings: RecordingsService;
   /** The fast live view: encoder ingest and viewer WebSockets. */
   media: MediaHub;
   /** Per-Join access to password rooms (revocable). */

@@ -1,5 +1,6 @@
 /** Request bodies and parameters, validated at the edge. Limits here are the product's limits. */
 import { z } from 'zod';
+import { RECORDING_ID } from '../recordings/files.js';
 import { ROOM_ID_PATTERN } from '../rooms/ids.js';
 import type { RoomConfig } from '../rooms/types.js';
 import { CLEAN_TEXT_MESSAGE, isCleanText } from './text.js';
@@ -161,3 +162,16 @@ export const vncTokenSchema = z.strictObject(
   },
   { error: 'must be a JSON object' },
 );
+
+/** Who starts or stops a recording: nothing for the admin (the session says it), the driver's channel ID and key. */
+export const recordingActorSchema = z.strictObject(
+  {
+    participantId: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 URL-safe characters' }).optional(),
+    participantKey: z.string({ error: 'must be a string' }).min(16, { error: 'is too short' }).max(128, { error: 'is too long' }).optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+export const recordingParam = roomIdParam.extend({
+  recordingId: z.string().regex(RECORDING_ID, { error: 'is not a recording ID (its start, e.g. 20261202T141500Z)' }),
+});

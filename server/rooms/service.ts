@@ -49,6 +49,8 @@ export class RoomsService {
   /** One operation at a time per room, so a delete never races a start of the same room. */
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<RoomChangeListener>();
+  /** What else goes with a deleted room (its recordings), after its units stop, before its row. */
+  private readonly deleteHooks: Array<(roomId: string) => Promise<void>> = [];
   private unwatch: (() => void) | null = null;
   private reconcileRunning: Promise<void> | null = null;
   private reconcilePending: Promise<void> | null = null;
@@ -67,6 +69,11 @@ export class RoomsService {
       this.emit(roomId);
     });
     this.statuses.enable();
+  }
+
+  /** Runs on every delete (also one finished by reconcile); must be idempotent. */
+  onDelete(hook: (roomId: string) => Promise<void>): void {
+    this.deleteHooks.push(hook);
   }
 
   onChange(listener: RoomChangeListener): () => void {
@@ -272,6 +279,7 @@ export class RoomsService {
   private async finishDelete(id: string): Promise<void> {
     await this.stopRoom(id);
     await this.deps.runtime.remove(id);
+    for (const hook of this.deleteHooks) await hook(id);
     this.deps.store.delete(id);
     this.deps.log.info('room deleted', { room: id });
   }

@@ -36,6 +36,19 @@ export interface RoomSpec {
   encoderFiles?: { rtmpPreset: string; ingestMetadata: string };
 }
 
+/** What a runtime needs to record one room: its stream, and the file the recorder writes. */
+export interface RecordingSpec {
+  roomId: string;
+  /** The room's stream as the recorder plays it (nginx-rtmp on loopback, token included). */
+  sourceUrl: string;
+  /**
+   * The file the recorder writes, created (empty) by the caller beforehand. systemd's unit has
+   * it fixed (`recordings/ID/current.mp4` under the data directory); the in-memory runtime
+   * writes where it is told.
+   */
+  outputPath: string;
+}
+
 /** The live state of one unit (or pod container), in the runtime's own words. */
 export interface UnitState {
   unit: string;
@@ -88,6 +101,12 @@ export interface RoomRuntime {
   /** Forgets the room's stored spec (after stop). Idempotent. */
   remove(roomId: string): Promise<void>;
   status(roomId: string): Promise<RoomRuntimeStatus>;
+  /** Starts the room's recorder (its stream copied into spec.outputPath) and waits until started. */
+  startRecording(spec: RecordingSpec): Promise<void>;
+  /** Stops the room's recorder and waits until it has written its last fragment. Idempotent. */
+  stopRecording(roomId: string): Promise<void>;
+  /** Is the room's recorder running (or starting)? */
+  isRecording(roomId: string): Promise<boolean>;
   /** IDs of rooms whose group is active or starting, whether or not the store knows them. */
   listRunning(): Promise<string[]>;
   watch(listener: RuntimeListener): () => void;

@@ -179,6 +179,7 @@ describe('the admin service is not root', () => {
       ['SetUnitProperties on a room unit', () => busctlAsAdmin('SetUnitProperties', 'sba(sv)', browser, 'true', '1', 'Description', 's', 'owned')],
       ['KillUnit on a room unit', () => busctlAsAdmin('KillUnit', 'ssi', browser, 'all', '9')],
       ['ReloadUnit on a room unit (not a granted verb)', () => busctlAsAdmin('ReloadUnit', 'ss', browser, 'replace')],
+      ['RestartUnit of a room recorder (start and stop only)', () => busctlAsAdmin('RestartUnit', 'ss', `recorder@${room.id}.service`, 'replace')],
       ['daemon-reload', () => busctlAsAdmin('Reload')],
       ['EnableUnitFiles', () => busctlAsAdmin('EnableUnitFiles', 'asbb', '1', CANARY, 'true', 'true')],
       ['SetEnvironment', () => busctlAsAdmin('SetEnvironment', 'as', '1', 'LD_PRELOAD=/tmp/x.so')],

@@ -2,7 +2,8 @@
  * An in-memory RoomRuntime for tests of the logic above the runtime (API, rooms service).
  * The real boundary is tested against a real systemd in test/systemd/.
  */
-import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../../server/runtime/types.js';
+import { copyFile } from 'node:fs/promises';
+import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../../server/runtime/types.js';
 
 export class FakeRuntime implements RoomRuntime {
   readonly calls: string[] = [];
@@ -15,6 +16,12 @@ export class FakeRuntime implements RoomRuntime {
   available = true;
   /** status() calls so far (what a cache in front of the runtime saves). */
   statusReads = 0;
+  /** Rooms whose recorder runs, with what it was given. */
+  readonly recordings = new Map<string, RecordingSpec>();
+  /** What a started recorder writes into its output file (a real MP4, e.g. made with ffmpeg); none: it stays empty. */
+  recordingFixture: string | null = null;
+  /** When set, startRecording() throws this job error. */
+  recordingJobResult: string | null = null;
   private readonly listeners = new Set<RuntimeListener>();
 
   async start(spec: RoomSpec): Promise<void> {
@@ -29,6 +36,7 @@ export class FakeRuntime implements RoomRuntime {
     this.ensureAvailable();
     this.calls.push(`stop ${roomId}`);
     this.running.delete(roomId);
+    this.recordings.delete(roomId); // recorder@ is PartOf= the room
   }
 
   async remove(roomId: string): Promise<void> {
@@ -53,6 +61,25 @@ export class FakeRuntime implements RoomRuntime {
       group: unit(`room@${roomId}.target`, false),
       members: Object.fromEntries(MEMBER_ROLES.map((role) => [role, unit(`${role}@${roomId}.service`, on && this.failingRoles.has(role))])) as Record<MemberRole, UnitState>,
     };
+  }
+
+  async startRecording(spec: RecordingSpec): Promise<void> {
+    this.ensureAvailable();
+    this.calls.push(`record ${spec.roomId}`);
+    if (this.recordingJobResult) throw new RuntimeJobError(`recorder@${spec.roomId}.service`, this.recordingJobResult);
+    if (this.recordingFixture) await copyFile(this.recordingFixture, spec.outputPath);
+    this.recordings.set(spec.roomId, spec);
+  }
+
+  async stopRecording(roomId: string): Promise<void> {
+    this.ensureAvailable();
+    this.calls.push(`stop-recording ${roomId}`);
+    this.recordings.delete(roomId);
+  }
+
+  async isRecording(roomId: string): Promise<boolean> {
+    this.ensureAvailable();
+    return this.recordings.has(roomId);
   }
 
   async listRunning(): Promise<string[]> {

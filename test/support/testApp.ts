@@ -52,6 +52,7 @@ export async function makeTestApp(runtime: RoomRuntime, opts: { dir?: string; co
       return cookieFrom(res);
     },
     close() {
+      ctx.recordings.stop();
       ctx.presence.stop();
       ctx.rooms.close();
       db.close();

@@ -6,7 +6,7 @@
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { RoomSpec } from '../types.js';
+import type { RecordingSpec, RoomSpec } from '../types.js';
 import { policyAllowlist } from '../../rooms/urlAllowlist.js';
 
 export function envFilePath(dir: string, roomId: string): string {
@@ -20,6 +20,15 @@ export function vncPasswordPath(dir: string, roomId: string): string {
 /** The encoder's secret files (ffmpeg@.service loads them with LoadCredential=). */
 export function encoderFilePaths(dir: string, roomId: string): { rtmpPreset: string; ingestMetadata: string } {
   return { rtmpPreset: join(dir, `${roomId}.rtmp.ffpreset`), ingestMetadata: join(dir, `${roomId}.ingest.meta`) };
+}
+
+/** The recorder's source (recorder@.service reads it with EnvironmentFile=; a token is in it). */
+export function recorderEnvPath(dir: string, roomId: string): string {
+  return join(dir, `${roomId}.recorder.env`);
+}
+
+export function formatRecorderEnv(spec: RecordingSpec): string {
+  return `# Written by streambox-admin for room ${spec.roomId} before each recording.\nRECORD_SOURCE_URL=${quoteEnvValue(spec.sourceUrl)}\n`;
 }
 
 export function policyPath(dir: string, roomId: string): string {
@@ -92,5 +101,6 @@ export async function removeRoomFiles(dir: string, roomId: string): Promise<void
   await rm(envFilePath(dir, roomId), { force: true });
   await rm(vncPasswordPath(dir, roomId), { force: true });
   await rm(policyPath(dir, roomId), { force: true });
+  await rm(recorderEnvPath(dir, roomId), { force: true });
   for (const path of Object.values(encoderFilePaths(dir, roomId))) await rm(path, { force: true });
 }

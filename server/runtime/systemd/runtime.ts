@@ -2,10 +2,10 @@
  * RoomRuntime on systemd: a room is `room@ID.target` plus five template services (see units/).
  * The room's spec goes to /etc/streambox/rooms/ID.env (+ ID.vncpass) before the target starts.
  */
-import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../types.js';
+import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../types.js';
 import { BusCallError, BusTimeoutError, I_MANAGER, I_PROPS, I_SERVICE, I_UNIT, MANAGER_PATH, SystemdBus } from './bus.js';
-import { removeRoomFiles, writeRoomFiles } from './envFile.js';
-import { GROUP_TEMPLATE, groupUnit, memberUnit, roleOfUnit, roomOfUnit, unitOfPath } from './units.js';
+import { formatRecorderEnv, recorderEnvPath, removeRoomFiles, writeFileAtomic, writeRoomFiles } from './envFile.js';
+import { GROUP_TEMPLATE, groupUnit, memberUnit, recorderUnit, roleOfUnit, roomOfUnit, unitOfPath } from './units.js';
 import type { Logger } from '../../log.js';
 
 export interface SystemdRuntimeOptions {
@@ -60,7 +60,7 @@ export class SystemdRuntime implements RoomRuntime {
     await this.stopUnit(groupUnit(roomId));
     // The target stops before its members (they are ordered Before= it), so its job ends while they
     // are still stopping. Stopping each member too makes this return only when every process is gone.
-    await Promise.all(MEMBER_ROLES.map((role) => this.stopUnit(memberUnit(role, roomId))));
+    await Promise.all([...MEMBER_ROLES.map((role) => this.stopUnit(memberUnit(role, roomId))), this.stopUnit(recorderUnit(roomId))]);
     // A member that exits non-zero on SIGTERM ends 'failed'; a room that was asked to stop is
     // stopped, not failed, so the failures of its way down are forgotten.
     await this.resetRoomUnits(roomId);
@@ -84,7 +84,23 @@ export class SystemdRuntime implements RoomRuntime {
   }
 
   private resetRoomUnits(roomId: string): Promise<unknown> {
-    return Promise.all([groupUnit(roomId), ...MEMBER_ROLES.map((role) => memberUnit(role, roomId))].map((unit) => this.resetFailed(unit)));
+    return Promise.all([groupUnit(roomId), recorderUnit(roomId), ...MEMBER_ROLES.map((role) => memberUnit(role, roomId))].map((unit) => this.resetFailed(unit)));
+  }
+
+  /** recorder@.service writes its fixed path (spec.outputPath, which the caller made, is that file). */
+  async startRecording(spec: RecordingSpec): Promise<void> {
+    await writeFileAtomic(recorderEnvPath(this.opts.envDir, spec.roomId), formatRecorderEnv(spec), 0o600);
+    await this.resetFailed(recorderUnit(spec.roomId)); // a crashed recording must not block the next
+    await this.job('StartUnit', recorderUnit(spec.roomId));
+  }
+
+  async stopRecording(roomId: string): Promise<void> {
+    await this.stopUnit(recorderUnit(roomId));
+    await this.resetFailed(recorderUnit(roomId));
+  }
+
+  async isRecording(roomId: string): Promise<boolean> {
+    return RUNNING_STATES.has((await this.unitState(recorderUnit(roomId), true)).activeState);
   }
 
   async status(roomId: string): Promise<RoomRuntimeStatus> {

@@ -11,16 +11,22 @@ export const MEMBER_TEMPLATES: Record<MemberRole, string> = {
 };
 
 export const GROUP_TEMPLATE = 'room';
+/** The room's recorder: not a member (it runs only while the room records), but the room's unit. */
+export const RECORDER_TEMPLATE = 'recorder';
 
 export function groupUnit(roomId: string): string {
   return `${GROUP_TEMPLATE}@${roomId}.target`;
+}
+
+export function recorderUnit(roomId: string): string {
+  return `${RECORDER_TEMPLATE}@${roomId}.service`;
 }
 
 export function memberUnit(role: MemberRole, roomId: string): string {
   return `${MEMBER_TEMPLATES[role]}@${roomId}.service`;
 }
 
-const ROOM_UNIT = new RegExp(`^(?:${[GROUP_TEMPLATE, ...Object.values(MEMBER_TEMPLATES)].join('|')})@([^.]+)\\.(?:service|target)$`);
+const ROOM_UNIT = new RegExp(`^(?:${[GROUP_TEMPLATE, RECORDER_TEMPLATE, ...Object.values(MEMBER_TEMPLATES)].join('|')})@([^.]+)\\.(?:service|target)$`);
 
 /** The room a unit belongs to, or null when it is not one of a room's units. */
 export function roomOfUnit(unit: string): string | null {
