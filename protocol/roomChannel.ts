@@ -55,8 +55,11 @@ export type ServerMessage =
    * status.stopReason ('idle': the page starts the room again, see POST /api/rooms/:id/wake).
    */
   | { type: 'room'; state: string; stopReason?: string | null }
-  /** The room's time limit is near: it stops at endsAt (ISO), msLeft from when this was sent. Sent on join too. */
-  | { type: 'time-limit'; endsAt: string; msLeft: number }
+  /**
+   * The room's time limit is near: it stops at endsAt (ISO), msLeft from when this was sent (sent on
+   * join too); both null: no longer near (the admin extended the session).
+   */
+  | { type: 'time-limit'; endsAt: string | null; msLeft: number | null }
   /**
    * `invalid_message`, `rate_limited`, or a control refusal (`not_holder`, `not_admin`, ...).
    * `about: 'chat'` when a chat message or clear was refused (the page shows it in the chat).

@@ -129,5 +129,5 @@ export function createContext(opts: ContextOptions): AppContext {
 }
 
 function timeLimitMessage(w: SessionWarning): ServerMessage {
-  return { type: 'time-limit', endsAt: new Date(w.endsAt).toISOString(), msLeft: w.msLeft };
+  return { type: 'time-limit', endsAt: w.endsAt === null ? null : new Date(w.endsAt).toISOString(), msLeft: w.msLeft };
 }

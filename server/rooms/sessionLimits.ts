@@ -22,11 +22,8 @@ import { SessionTimers, sessionSettings, type SessionDefaults, type SessionSetti
 export const WAKE_WINDOW_MS = 60_000;
 export const WAKES_PER_WINDOW = 5;
 
-export interface SessionWarning {
-  /** When the room stops (ms since the epoch) and how long that is from now. */
-  endsAt: number;
-  msLeft: number;
-}
+/** When the room stops (ms since the epoch) and how long that is from now; null: no longer near (extended). */
+export type SessionWarning = { endsAt: number; msLeft: number } | { endsAt: null; msLeft: null };
 
 export interface SessionLimitsDeps {
   rooms: RoomsService;
@@ -115,10 +112,9 @@ export class SessionLimits {
     // A room without a recorded start (an older row) counts from now.
     this.timers.sync(running.map((r) => ({ id: r.id, startedAt: r.startedAt ? Date.parse(r.startedAt) : this.deps.now(), settings: this.settings(r) })));
     for (const action of this.timers.tick()) {
-      if (action.kind === 'warn') {
-        this.deps.onWarning(action.roomId, { endsAt: action.endsAt, msLeft: action.msLeft });
-        continue;
-      }
+      if (action.kind === 'warn') this.deps.onWarning(action.roomId, { endsAt: action.endsAt, msLeft: action.msLeft });
+      if (action.kind === 'unwarn') this.deps.onWarning(action.roomId, { endsAt: null, msLeft: null });
+      if (action.kind !== 'stop') continue;
       try {
         await this.deps.rooms.stop(action.roomId, action.reason);
       } catch (err) {

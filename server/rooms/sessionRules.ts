@@ -75,7 +75,9 @@ export interface RunningRoom {
 
 export type SessionAction =
   | { kind: 'stop'; roomId: string; reason: 'idle' | 'time-limit' }
-  | { kind: 'warn'; roomId: string; endsAt: number; msLeft: number };
+  | { kind: 'warn'; roomId: string; endsAt: number; msLeft: number }
+  /** A warned room got a new session (the admin extended it): the warning no longer holds. */
+  | { kind: 'unwarn'; roomId: string };
 
 interface Tracked extends RunningRoom {
   /** Since when nobody is in it (ms), or null while someone is. */
@@ -88,6 +90,9 @@ export class SessionTimers {
   private readonly rooms = new Map<string, Tracked>();
   /** Room channel connections per room, running or not (someone may be in a stopped room). */
   private readonly occupants = new Map<string, number>();
+
+  /** Warned rooms whose session changed since, to be told by the next tick. */
+  private readonly unwarned = new Set<string>();
 
   constructor(private readonly now: () => number) {}
 
@@ -106,7 +111,10 @@ export class SessionTimers {
         continue;
       }
       // A new session (a wake, a restart, an extension): a new warning, and the idle clock afresh.
-      if (t.startedAt !== r.startedAt) Object.assign(t, { warned: false, stopping: false, emptySince: this.count(r.id) > 0 ? null : this.now() });
+      if (t.startedAt !== r.startedAt) {
+        if (t.warned) this.unwarned.add(r.id);
+        Object.assign(t, { warned: false, stopping: false, emptySince: this.count(r.id) > 0 ? null : this.now() });
+      }
       Object.assign(t, { startedAt: r.startedAt, settings: r.settings });
     }
     for (const id of this.rooms.keys()) if (!seen.has(id)) this.rooms.delete(id);
@@ -140,7 +148,8 @@ export class SessionTimers {
   /** What is due now; each stop and each warning is returned once. */
   tick(): SessionAction[] {
     const now = this.now();
-    const out: SessionAction[] = [];
+    const out: SessionAction[] = [...this.unwarned].map((roomId) => ({ kind: 'unwarn' as const, roomId }));
+    this.unwarned.clear();
     for (const t of this.rooms.values()) {
       if (t.stopping) continue;
       const endsAt = this.endsAt(t.id);

@@ -196,6 +196,7 @@ describe('idle stop and time limits', () => {
     expect(extended.status).toBe(200);
     expect(((await extended.json()) as { session: { endsAt: string } }).session.endsAt).toBe(new Date(t.clock.now + 20 * MIN).toISOString());
     await advance(10 * MIN);
+    expect(await ana.next((m) => m.type === 'time-limit')).toEqual({ type: 'time-limit', endsAt: null, msLeft: null });
     expect(runtime.running.has(room.id)).toBe(true);
     await advance(10 * MIN);
     expect(runtime.running.has(room.id)).toBe(false);

@@ -240,3 +240,51 @@ describe('the room store', () => {
     expect(calls).toBe(4);
   });
 });
+
+describe('room state: a room stopped for being idle, and the time limit', () => {
+  const idleRoom = { ...room, status: { state: 'stopped', stopReason: 'idle' } } as unknown as Room;
+  const opened = () => run([{ type: 'opened' }], initialState(idleRoom, { name: 'Alice', canSound: true, volume: 1 }));
+
+  it('opening the page of an idle-stopped room wakes it once; the answer starts the player', () => {
+    const { state, effects } = opened();
+    expect(state.wake).toBe('waking');
+    expect(effects).toEqual([{ type: 'wake', afterMs: 0 }]);
+    // The channel's news of the same stop while the wake is asked: not asked twice.
+    expect(run([{ type: 'room-state', state: 'stopped', stopReason: 'idle' }], state).effects).not.toContainEqual(expect.objectContaining({ type: 'wake' }));
+    const woken = run([{ type: 'wake-done', state: 'starting', stopReason: null }], state);
+    expect(woken.state).toMatchObject({ wake: 'woken', roomState: 'starting', stopReason: null });
+    expect(kinds(woken.effects)).toContain('load-player');
+  });
+
+  it('a room its admin stopped is not woken; one stopped as idle while the page is open is', () => {
+    const adminStopped = { ...room, status: { state: 'stopped', stopReason: 'admin' } } as unknown as Room;
+    expect(run([{ type: 'opened' }], initialState(adminStopped, { name: 'Alice', canSound: true, volume: 1 })).effects).toEqual([]);
+    const live = run([{ type: 'opened' }, ...joined]);
+    expect(live.effects).toEqual([]);
+    const stopped = run([{ type: 'room-state', state: 'stopped', stopReason: 'idle' }], live.state);
+    expect(stopped.effects).toContainEqual({ type: 'wake', afterMs: 0 });
+  });
+
+  it('a refusal for capacity is shown and not retried; too many wakes wait as long as the server says', () => {
+    const { state } = opened();
+    const refused = run([{ type: 'wake-failed', status: 409, code: 'capacity_exceeded', message: 'this host runs 2 of 2 rooms' }], state);
+    expect(refused.state).toMatchObject({ wake: 'refused', wakeRefusal: 'this host runs 2 of 2 rooms' });
+    expect(refused.effects).toEqual([]);
+    const limited = run([{ type: 'wake-failed', status: 429, code: 'too_many_wakes', message: 'slow down', retryAfterS: 7 }], state);
+    expect(limited.effects).toEqual([{ type: 'wake', afterMs: 7000 }]);
+    const away = run([{ type: 'wake-failed', status: 0, code: 'network', message: 'offline' }], state);
+    expect(away.effects).toEqual([{ type: 'wake', afterMs: 2000 }]);
+    const adminStopped = run([{ type: 'wake-failed', status: 409, code: 'room_stopped', message: 'this room was stopped by its admin' }], state);
+    expect(adminStopped.state).toMatchObject({ wake: 'none', stopReason: 'admin' });
+    expect(adminStopped.effects).toEqual([]);
+  });
+
+  it('keeps the time limit until the room stops or the warning is withdrawn', () => {
+    const warned = run([...joined, { type: 'time-limit', at: 123_000 }]);
+    expect(warned.state.timeLimitAt).toBe(123_000);
+    expect(run([{ type: 'time-limit', at: null }], warned.state).state.timeLimitAt).toBeNull();
+    const ended = run([{ type: 'room-state', state: 'stopped', stopReason: 'time-limit' }], warned.state);
+    expect(ended.state).toMatchObject({ timeLimitAt: null, stopReason: 'time-limit' });
+    expect(ended.effects).not.toContainEqual(expect.objectContaining({ type: 'wake' }));
+  });
+});

@@ -124,6 +124,7 @@ describe('time limit', () => {
     expect(timers.tick().map((a) => a.kind)).toEqual(['warn']);
     timers.sync([{ ...room, startedAt: clock.now }]);
     expect(timers.warned('r')).toBe(false);
+    expect(timers.tick()).toEqual([{ kind: 'unwarn', roomId: 'r' }]);
     clock.now += 8 * MIN - 1;
     expect(timers.tick()).toEqual([]);
     clock.now += 1;

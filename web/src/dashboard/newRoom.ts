@@ -12,7 +12,7 @@ const RESOLUTIONS = [
   { id: 'custom', label: 'Custom', detail: '', width: 0, height: 0 },
 ] as const;
 
-type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password' | 'urlAllowlist' | 'clipboard';
+type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password' | 'urlAllowlist' | 'clipboard' | 'idleStopMinutes' | 'maxDurationMinutes';
 
 export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const msgs = new Map<FieldName, { msg: HTMLElement; hint: string | null; input: HTMLElement }>();
@@ -37,6 +37,10 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
     h('option', { value: 'everyone' }, 'The driver, and everyone may copy out'),
     h('option', { value: 'off' }, 'Off'),
   );
+  // Issue 14: when the room stops by itself (empty for a while, or after a time limit); empty: the appliance's default.
+  const minutesInput = (id: FieldName, placeholder: string) => h('input', { class: 'input input-narrow', id: `nr-${id}`, name: id, type: 'number', inputmode: 'decimal', min: 0, step: 'any', placeholder });
+  const idleStop = minutesInput('idleStopMinutes', 'default');
+  const maxDuration = minutesInput('maxDurationMinutes', 'default');
   const urlAllowlist = h('textarea', { class: 'input', id: 'nr-urlAllowlist', name: 'urlAllowlist', rows: 3, spellcheck: false, autocomplete: 'off', placeholder: 'example.org\nhttps://docs.example.com/guide' });
 
   const radios = RESOLUTIONS.map((r, i) =>
@@ -98,6 +102,8 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
     };
     if (password.value) out.password = password.value;
     out.clipboard = clipboard.value;
+    if (idleStop.value !== '') out.idleStopMinutes = Number(idleStop.value);
+    if (maxDuration.value !== '') out.maxDurationMinutes = Number(maxDuration.value);
     const allowed = urlAllowlist.value.split(/[\s,]+/).filter((l) => l !== '');
     if (allowed.length > 0) out.urlAllowlist = allowed;
     return out;
@@ -163,6 +169,12 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       h('label', { class: 'label', for: 'nr-clipboard' }, 'Clipboard'),
       clipboard,
       describe('clipboard', clipboard, 'Text copied in the room reaches the copier’s clipboard, and the driver can paste into the room.'),
+    ),
+    h(
+      'div',
+      { class: 'field-row' },
+      h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-idleStopMinutes' }, 'Stop when empty ', h('span', { class: 'optional' }, '(minutes)')), idleStop, describe('idleStopMinutes', idleStop, 'Nobody in the room this long: it stops, and starts again when someone opens its link. 0: never; empty: the appliance’s default.')),
+      h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-maxDurationMinutes' }, 'Time limit ', h('span', { class: 'optional' }, '(minutes)')), maxDuration, describe('maxDurationMinutes', maxDuration, 'It stops after running this long; everyone is warned a few minutes before. 0: none; empty: the appliance’s default.')),
     ),
     formError,
   );

@@ -13,13 +13,14 @@ import type { MemberRole, Room } from '../shared/types.js';
 import { Player } from '../player/player.js';
 import { shareFacts, ShareButtons, type RoomLinks } from './shareLinks.js';
 import { openPeopleDialog, openRoomPasswordDialog } from './roomAccess.js';
+import { sessionFacts, sessionNote } from './sessionNote.js';
 
 export interface RowActions {
   refresh(): Promise<void>;
 }
 
-export function stateBadge(state: string): HTMLElement {
-  const look = stateLook(state);
+export function stateBadge(state: string, stopReason?: string | null): HTMLElement {
+  const look = stateLook(state, stopReason);
   return h('span', { class: `state state-${look.tone}${look.busy ? ' busy' : ''}`, dataset: { state } }, h('span', { class: 'dot', 'aria-hidden': 'true' }), look.word + (look.busy ? '…' : ''));
 }
 
@@ -109,7 +110,8 @@ export class RoomRow {
     const encoder = room.status.encoder;
     replaceChildren(
       this.stateLine,
-      stateBadge(state),
+      stateBadge(state, room.status.stopReason),
+      sessionNote(room, () => this.actions.refresh()),
       encoder?.behind
         ? h('span', { class: 'encoder-behind', title: 'The host is too busy for this room: its encoder delivers fewer pictures than the room’s frame rate. Stop a room, or make this one smaller.' }, icon('alert', 14), `Encoder behind: ${Math.round(encoder.fps)} of ${encoder.targetFps} fps`)
         : null,
@@ -148,11 +150,11 @@ export class RoomRow {
     this.startStop.replaceChildren(icon(running ? 'stop' : 'play', 15), h('span', { class: 'label-opt' }, running ? 'Stop' : 'Start'));
     this.startStop.setAttribute('aria-label', `${running ? 'Stop' : 'Start'} ${room.name}`);
 
-    const look = stateLook(state);
+    const look = stateLook(state, room.status.stopReason);
     replaceChildren(
       this.previewLabel,
       state === 'live' ? null : look.busy ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : icon(state === 'failed' ? 'alert' : 'monitor', 22),
-      state === 'live' ? null : h('span', null, state === 'failed' ? 'No picture' : state === 'stopped' ? 'Stopped' : `${look.word}…`),
+      state === 'live' ? null : h('span', null, state === 'failed' ? 'No picture' : state === 'stopped' ? look.word : `${look.word}…`),
     );
     if (!this.details.hidden) this.renderDetails();
     this.syncPreview();
@@ -237,6 +239,7 @@ export class RoomRow {
           : h('dd', null, 'Any web page (no allowlist)'),
         h('dt', null, 'Video'),
         h('dd', null, `${r.config.width} × ${r.config.height}, ${r.config.fps} fps, ${(r.config.videoBitrateKbps / 1000).toLocaleString(undefined, { maximumFractionDigits: 1 })} Mbit/s`),
+        ...sessionFacts(r),
         h('dt', null, 'Created'),
         h('dd', null, absoluteTime(r.createdAt)),
       ),

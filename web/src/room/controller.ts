@@ -3,6 +3,7 @@
  * report into store events, runs the effects the reducer asks for, and carries out the views'
  * intents. It decides nothing itself: what follows from what is reduce.ts's.
  */
+import { api, ApiError } from '../shared/api.js';
 import { throttle } from '../shared/dom.js';
 import { Player } from '../player/player.js';
 import type { Room } from '../shared/types.js';
@@ -84,6 +85,7 @@ export class RoomController implements RoomIntents, ChatIntents {
       this.clipboard.setDriving(amHolder(next) && next.input === 'on');
     });
     if (wantsPicture(s)) this.player.load([...s.room.stream.web]);
+    store.dispatch({ type: 'opened' }); // a room stopped for being idle starts for us
     this.channel.connect();
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.channel.retryNow();
@@ -108,6 +110,8 @@ export class RoomController implements RoomIntents, ChatIntents {
         return this.link.cancelRetry();
       case 'close-keyboard':
         return this.keyboard.close();
+      case 'wake':
+        return void window.setTimeout(() => void this.wake(), effect.afterMs);
       case 'load-player':
         return this.player.load([...this.deps.room.stream.web]);
       case 'stop-player':
@@ -139,7 +143,9 @@ export class RoomController implements RoomIntents, ChatIntents {
       case 'idle-warning':
         return dispatch({ type: 'idle-warning', msLeft: m.msLeft, now: performance.now() });
       case 'room':
-        return dispatch({ type: 'room-state', state: m.state });
+        return dispatch({ type: 'room-state', state: m.state, stopReason: m.stopReason ?? null });
+      case 'time-limit':
+        return dispatch({ type: 'time-limit', at: m.msLeft === null ? null : Date.now() + m.msLeft });
       case 'error':
         return dispatch(m.about === 'chat' ? { type: 'chat-refused', message: m.message } : { type: 'server-error', message: m.message });
       case 'chat-history':
@@ -150,6 +156,17 @@ export class RoomController implements RoomIntents, ChatIntents {
         return dispatch({ type: 'chat-cleared', entry: m.entry });
       case 'reaction':
         return this.deps.reactions.show(m.emoji, m.name); // like cursors: not page state
+    }
+  }
+
+  /** POST /wake: the room starts again; the answer (or the refusal) goes to the store. */
+  private async wake(): Promise<void> {
+    try {
+      const room = await api<Room>('POST', `/api/rooms/${this.deps.room.id}/wake`);
+      this.store.dispatch({ type: 'wake-done', state: room.status.state, stopReason: room.status.stopReason });
+    } catch (err) {
+      const e = err as ApiError;
+      this.store.dispatch({ type: 'wake-failed', status: e.status, code: e.code, message: e.message, ...(e.retryAfter ? { retryAfterS: e.retryAfter } : {}) });
     }
   }
 

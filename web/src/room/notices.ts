@@ -1,12 +1,12 @@
 /**
- * The notices over the picture: reconnecting, the idle countdown, input trouble, "Tap to unmute"
+ * The notices over the picture: reconnecting, the idle countdown, the room's time limit, input trouble, "Tap to unmute"
  * and the short flashes the reducer adds (control moved, errors). Keyed and updated in place, so a
  * countdown does not restart their animation; the countdown ticks here while a deadline is set.
  */
 import { h } from '../shared/dom.js';
 import { icon } from '../shared/icons.js';
 import type { RoomIntents } from './intents.js';
-import { amHolder, type RoomState } from './state.js';
+import { amHolder, wantsPicture, type RoomState } from './state.js';
 
 interface Notice {
   key: string;
@@ -31,7 +31,7 @@ export class Notices {
 
   update(s: RoomState): void {
     this.state = s;
-    const counting = s.idleDeadline !== null && s.ended === null;
+    const counting = (s.idleDeadline !== null || s.timeLimitAt !== null) && s.ended === null;
     if (counting && this.ticker === null) this.ticker = window.setInterval(() => this.state && this.draw(this.state), TICK_MS);
     if (!counting && this.ticker !== null) {
       window.clearInterval(this.ticker);
@@ -70,6 +70,11 @@ export class Notices {
     if (s.idleDeadline !== null && amHolder(s)) {
       const left = Math.max(0, Math.ceil((s.idleDeadline - performance.now()) / 1000));
       items.push({ key: 'idle', cls: 'notice-warn notice-strong', lead: () => icon('alert', 18), text: `You will lose control in ${left} s — move the mouse to keep it`, role: 'alert' });
+    }
+    if (s.timeLimitAt !== null && wantsPicture(s)) {
+      const ms = Math.max(0, s.timeLimitAt - Date.now());
+      const left = ms >= 60_000 ? `${Math.ceil(ms / 60_000)} min` : `${Math.ceil(ms / 1000)} s`;
+      items.push({ key: 'time-limit', cls: 'notice-warn', lead: () => icon('clock', 18), text: `This room stops in ${left} (its time limit)`, role: 'alert' });
     }
     if (s.inputTrouble && amHolder(s) && s.player === 'playing') items.push({ key: 'input', cls: 'notice-warn', lead: spinner, text: 'Your mouse and keyboard cannot reach the room. Retrying…' });
     if (s.autoplayMuted && s.muted && s.player === 'playing') {

@@ -47,7 +47,19 @@ function apply(s: RoomState, fx: Effect[], e: RoomEvent): void {
       s.idleDeadline = e.now + e.msLeft;
       return;
     case 'room-state':
+      if (e.stopReason !== undefined) s.stopReason = e.stopReason;
       return roomChanged(s, fx, e.state);
+    case 'time-limit':
+      s.timeLimitAt = e.at;
+      return;
+    case 'opened':
+      return maybeWake(s, fx);
+    case 'wake-done':
+      s.wake = 'woken';
+      s.stopReason = e.stopReason;
+      return roomChanged(s, fx, e.state);
+    case 'wake-failed':
+      return wakeFailed(s, fx, e);
     case 'server-error':
       return flash(s, fx, e.message.charAt(0).toUpperCase() + e.message.slice(1), 'alert', 'warn');
     case 'ended':
@@ -155,10 +167,32 @@ function roomChanged(s: RoomState, fx: Effect[], state: string): void {
   const was = s.roomState;
   s.roomState = state;
   if (state === 'deleted') return end(s, fx, 'deleted');
+  if (!wantsPicture(s)) s.timeLimitAt = null;
+  maybeWake(s, fx);
   const picture = wantsPicture(s);
   if (picture && (s.player === 'idle' || was === 'stopped' || was === 'stopping')) fx.push({ type: 'load-player' });
   if (!picture) fx.push({ type: 'stop-player' });
   syncInput(s, fx);
+}
+
+/** A room stopped for being idle starts again for whoever has its page open (POST /wake). */
+function maybeWake(s: RoomState, fx: Effect[], afterMs = 0): void {
+  if (s.roomState !== 'stopped' || s.stopReason !== 'idle' || s.wake === 'waking' || s.wake === 'refused') return;
+  s.wake = 'waking';
+  fx.push({ type: 'wake', afterMs });
+}
+
+function wakeFailed(s: RoomState, fx: Effect[], e: Extract<RoomEvent, { type: 'wake-failed' }>): void {
+  s.wake = 'none';
+  // Stopped by its admin or its time limit meanwhile: the page says the room is stopped.
+  if (e.code === 'room_stopped') return void (s.stopReason = /time limit/.test(e.message) ? 'time-limit' : 'admin');
+  if (e.code === 'capacity_exceeded') {
+    s.wake = 'refused';
+    s.wakeRefusal = e.message;
+    return;
+  }
+  // Too many wakes, or the service away for a moment: ask again later.
+  maybeWake(s, fx, e.status === 429 && e.retryAfterS ? e.retryAfterS * 1000 : 2000);
 }
 
 function end(s: RoomState, fx: Effect[], reason: NonNullable<RoomState['ended']>['reason'], detail?: string): void {

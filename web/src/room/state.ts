@@ -39,6 +39,16 @@ export interface RoomState {
   name: string;
   /** The room's state: from the configuration, then from the channel's `room` messages. */
   roomState: string;
+  /** Why a stopped room is stopped ('admin', 'idle', 'time-limit'), or null. */
+  stopReason: string | null;
+  /**
+   * Starting a room that was stopped for being idle (POST /wake): 'waking' while asked, 'woken'
+   * once it starts, 'refused' when the host cannot take it (wakeRefusal says why).
+   */
+  wake: 'none' | 'waking' | 'woken' | 'refused';
+  wakeRefusal: string | null;
+  /** When the room's time limit stops it (Date.now() ms, from the warning), or null. */
+  timeLimitAt: number | null;
   channel: ChannelStatus;
   me: Me | null;
   holder: string | null;
@@ -82,7 +92,12 @@ export type RoomEvent =
   | { type: 'welcome'; you: Me }
   | { type: 'presence'; holder: string | null; requests: string[]; participants: Participant[]; now: number }
   | { type: 'idle-warning'; msLeft: number; now: number }
-  | { type: 'room-state'; state: string }
+  | { type: 'room-state'; state: string; stopReason?: string | null }
+  | { type: 'time-limit'; at: number | null }
+  // the page itself and the wake
+  | { type: 'opened' }
+  | { type: 'wake-done'; state: string; stopReason: string | null }
+  | { type: 'wake-failed'; status: number; code: string; message: string; retryAfterS?: number }
   | { type: 'server-error'; message: string }
   | { type: 'ended'; reason: EndReason; detail?: string }
   // the player
@@ -118,6 +133,7 @@ export type Effect =
   | { type: 'schedule-input-retry'; ms: number }
   | { type: 'cancel-input-retry' }
   | { type: 'close-keyboard' }
+  | { type: 'wake'; afterMs: number }
   | { type: 'load-player' }
   | { type: 'stop-player' }
   | { type: 'clear-cursors' }
@@ -133,6 +149,10 @@ export function initialState(room: Room, opts: { name: string; canSound: boolean
     room,
     name: opts.name,
     roomState: room.status.state,
+    stopReason: room.status.stopReason ?? null,
+    wake: 'none',
+    wakeRefusal: null,
+    timeLimitAt: null,
     channel: 'connecting',
     me: null,
     holder: null,

@@ -20,9 +20,14 @@ const LOOKS: Record<RoomState, StateLook> = {
   unknown: { word: 'Unknown', tone: 'warn', busy: false },
 };
 
-export function stateLook(state: RoomState | string): StateLook {
-  return LOOKS[state as RoomState] ?? { word: state, tone: 'idle', busy: false };
+/** `stopReason`: why a stopped room is stopped (the Room view's status.stopReason); an admin's stop is plain "Stopped". */
+export function stateLook(state: RoomState | string, stopReason?: string | null): StateLook {
+  const look = LOOKS[state as RoomState] ?? { word: state, tone: 'idle', busy: false };
+  if (state !== 'stopped' || !stopReason || stopReason === 'admin') return look;
+  return { ...look, word: `Stopped: ${STOP_WORDS[stopReason] ?? stopReason}` };
 }
+
+const STOP_WORDS: Record<string, string> = { idle: 'idle', 'time-limit': 'time limit' };
 
 export const ROLE_WORDS: Record<MemberRole, { name: string; what: string }> = {
   display: { name: 'Display', what: 'the virtual screen (Xvfb)' },
