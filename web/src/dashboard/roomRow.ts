@@ -14,6 +14,7 @@ import { Player } from '../player/player.js';
 import { shareFacts, ShareButtons, type RoomLinks } from './shareLinks.js';
 import { openPeopleDialog, openRoomPasswordDialog } from './roomAccess.js';
 import { sessionFacts, sessionNote } from './sessionNote.js';
+import { recordingsButton } from './recordings.js';
 
 export interface RowActions {
   refresh(): Promise<void>;
@@ -76,6 +77,7 @@ export class RoomRow {
         this.detailsBtn,
         people,
         password,
+        recordingsButton(() => this.room),
         del,
       ),
       this.details,

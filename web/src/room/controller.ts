@@ -39,6 +39,8 @@ export interface ControllerDeps {
   sound: { muted: boolean; volume: number };
   /** `?path=` on the room link: only that path, no fallback (player.ts `forcePath`). */
   forcePath: string | null;
+  /** The channel's recording indicator (recording.ts; not page state). */
+  onRecording(m: Extract<ServerMessage, { type: 'recording' }>): void;
 }
 
 export class RoomController implements RoomIntents, ChatIntents {
@@ -156,6 +158,8 @@ export class RoomController implements RoomIntents, ChatIntents {
         return dispatch({ type: 'chat-cleared', entry: m.entry });
       case 'reaction':
         return this.deps.reactions.show(m.emoji, m.name); // like cursors: not page state
+      case 'recording':
+        return this.deps.onRecording(m);
     }
   }
 

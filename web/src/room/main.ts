@@ -19,6 +19,7 @@ import { Notices } from './notices.js';
 import { Overlay } from './overlay.js';
 import { PictureLayout } from './pictureLayout.js';
 import { ReactionLayer } from './reactions.js';
+import { RecordingView } from './recording.js';
 import { wirePointer } from './pointer.js';
 import { canSound, storedVolume } from './prefs.js';
 import { buildSkeleton } from './skeleton.js';
@@ -33,6 +34,7 @@ function mountRoom(room: Room, name: string): void {
   const initial = initialState(room, { name, canSound: sound, volume: storedVolume() });
   const cursors = new CursorLayer(dom.cursors);
   const reactions = new ReactionLayer();
+  const recording = new RecordingView(room.id);
   let layout: PictureLayout | null = null;
   const controller = new RoomController({
     room,
@@ -43,6 +45,7 @@ function mountRoom(room: Room, name: string): void {
     onPictureSize: () => layout?.place(),
     sound: { muted: initial.muted, volume: initial.volume },
     forcePath: new URLSearchParams(location.search).get('path'),
+    onRecording: (m) => recording.show(m),
   });
   const store = createStore(initial, (effect) => controller.run(effect));
   layout = new PictureLayout(app, dom.stage, dom.content, () => controller.player.video, room.config);
@@ -54,6 +57,7 @@ function mountRoom(room: Room, name: string): void {
   const notices = new Notices(dom.notices, controller);
   const chat = new ChatPanel(app, controller);
   bar.addMediaButton(chat.button);
+  bar.addMediaButton(recording.button);
   const stats = new StatsPanel(dom.stats, () => controller.player.stats(), controller);
   const render = (s: RoomState, before: RoomState | null) => {
     app.classList.toggle('driving', amHolder(s) && wantsPicture(s));
@@ -65,6 +69,7 @@ function mountRoom(room: Room, name: string): void {
     notices.update(s);
     stats.update(s);
     chat.update(s);
+    recording.update(s);
     if (before && s.chat.unread > before.chat.unread) autoHide.show(); // the badge is seen
     autoHide.update(s);
   };
@@ -72,7 +77,7 @@ function mountRoom(room: Room, name: string): void {
 
   dom.dock.append(bar.requestsEl, bar.el);
   app.className = 'room-app';
-  dom.stage.append(reactions.el);
+  dom.stage.append(reactions.el, recording.indicator);
   replaceChildren(app, dom.stage, chat.el, dom.dock, dom.kbdField);
   layout.watch(dom.dock);
   document.addEventListener('fullscreenchange', () => {
