@@ -26,6 +26,7 @@ import { Metrics } from './metrics/metrics.js';
 import { SessionLimits, type SessionWarning } from './rooms/sessionLimits.js';
 import type { ServerMessage } from '../protocol/roomChannel.js';
 import { RecordingsService } from './recordings/service.js';
+import { RoomCpu } from './metrics/roomCpu.js';
 
 export interface ContextOptions {
   config: Config;
@@ -115,6 +116,7 @@ export function createContext(opts: ContextOptions): AppContext {
     grants: new RoomGrants(new GrantStore(db), now),
     cookieSecret,
     metrics,
+    roomCpu: new RoomCpu({ runtime, now, roomIds: () => rooms.list().filter((r) => r.desiredState === 'running').map((r) => r.id) }),
     storeHealthy: () => {
       try {
         db.prepare('SELECT 1').get();
@@ -124,7 +126,7 @@ export function createContext(opts: ContextOptions): AppContext {
       }
     },
   };
-  metrics.attach({ rooms, people: (roomId) => ctx.presence.summary(roomId), relay: (roomId) => media!.stats(roomId), control: arbiter });
+  metrics.attach({ rooms, people: (roomId) => ctx.presence.summary(roomId), relay: (roomId) => media!.stats(roomId), cpu: (roomId) => ctx.roomCpu.of(roomId), control: arbiter });
   return ctx;
 }
 

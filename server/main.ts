@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   ctx.sessions.start();
   ctx.media.start();
   void ctx.recordings.start(); // takes up recorders that ran on while the service was down
+  ctx.roomCpu.start();
   const ingest = createIngestServer(ctx.media, log);
   const { host: ingestHost, port: ingestPort } = config.ingestListen;
   ingest.listen(ingestPort, ingestHost, () => log.info(`media ingest listening on ${ingestHost}:${ingestPort}`));
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     ctx.sessions.stop();
     ctx.media.stop();
     ctx.recordings.stop(); // the recorders run on (their own units); the next start takes them up
+    ctx.roomCpu.stop();
     ingest.close();
     metricsServer?.close();
     for (const server of servers) server.close();

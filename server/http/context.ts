@@ -14,6 +14,7 @@ import type { RoomGrants } from '../auth/roomGrants.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SessionLimits } from '../rooms/sessionLimits.js';
 import type { RecordingsService } from '../recordings/service.js';
+import type { RoomCpu } from '../metrics/roomCpu.js';
 
 export interface AppContext {
   config: Config;
@@ -43,4 +44,6 @@ export interface AppContext {
   storeHealthy: () => boolean;
   /** What an operator watches (Prometheus text: GET /api/metrics, and main.ts's loopback listener). */
   metrics: Metrics;
+  /** Each running room's CPU, sampled in the background (main.ts starts it). */
+  roomCpu: RoomCpu;
 }

@@ -5,7 +5,7 @@
  *
  * Gauges are read when scraped, from what the service keeps in memory anyway: room statuses (the
  * watch-fed cache: a scrape costs systemd nothing in steady state), the room channel's people,
- * the relay's viewers and encoder pace. Counters count as things happen: API errors by code,
+ * the relay's viewers and encoder pace, each room's CPU (sampled in the background, roomCpu.ts). Counters count as things happen: API errors by code,
  * admission refusals, control changes, bytes sent to fast-path viewers. HLS and RTMP bytes are
  * nginx's and are not here.
  */
@@ -20,6 +20,8 @@ export interface MetricsSources {
   rooms: RoomsService;
   people(roomId: string): { participants: number };
   relay(roomId: string): RelayStats | null;
+  /** % of one core the room's processes used over the last sample (metrics/roomCpu.ts). */
+  cpu(roomId: string): number | null;
   control: ControlChanges;
 }
 
@@ -49,6 +51,7 @@ export class Metrics {
     gauge('streambox_room_fast_path_viewers', 'Fast-path seats in use', ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.viewers ?? 0));
     gauge('streambox_room_encoder_fps', 'Pictures per second reaching the relay over the last 5 s', ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.encoder?.fps));
     gauge('streambox_room_encoder_speed', 'Media time encoded per second of wall time over the last 5 s (1 = real time)', ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.encoder?.speed));
+    gauge('streambox_room_cpu_percent', 'CPU of the room\'s processes over the last 5 s, in % of one core (top\'s way)', ['room'], (g) => this.perRoom(g, (room) => this.sources!.cpu(room.id) ?? undefined));
     gauge('streambox_room_target_fps', 'The frame rate each room was made with', ['room'], (g) => this.perRoom(g, (room) => room.config.fps));
     // Read from the relay when scraped; a room's count starts again with its relay (Prometheus' rate() takes resets).
     const sources = () => this.sources;

@@ -72,6 +72,15 @@ export interface RoomStatus {
   detail?: string;
   /** How the encoder keeps up, from the pictures reaching the relay (admin views; null until known). */
   encoder?: EncoderHealth | null;
+  /** What the running room uses (admin views; null when it is not meant to run). */
+  usage?: RoomUsage | null;
+}
+
+export interface RoomUsage {
+  /** CPU of the room's processes over the last few seconds, in % of one core (top's way); null until measured. */
+  cpuPercent: number | null;
+  /** Fast-path seats in use (HLS and RTMP viewers are nginx's and not counted). */
+  fastPathViewers: number;
 }
 
 export interface EncoderHealth {

@@ -110,6 +110,12 @@ export interface RoomRuntime {
   /** IDs of rooms whose group is active or starting, whether or not the store knows them. */
   listRunning(): Promise<string[]>;
   watch(listener: RuntimeListener): () => void;
+  /**
+   * CPU time the room's member processes have used since each was last started, in nanoseconds
+   * (the sum over members that report it), or null when nothing reports it (the room is stopped,
+   * or the host keeps no CPU accounting). A member restarting starts its count again.
+   */
+  cpuTimeNs(roomId: string): Promise<number | null>;
   health(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;
 }

@@ -51,6 +51,24 @@ describe('metrics', () => {
     expect(sample(text, 'streambox_rooms{state="live"}')).toBeUndefined();
   });
 
+  it('gives each running room its CPU, on the metrics and on the dashboard, from the runtime\'s counters', async () => {
+    const { id } = (await (await create({})).json()) as { id: string };
+    runtime.cpuNs.set(id, 4e9);
+    await t.ctx.roomCpu.sample();
+    t.clock.now += 5000;
+    runtime.cpuNs.set(id, 4e9 + 4.35e9); // 4.35 s of CPU in 5 s
+    await t.ctx.roomCpu.sample();
+    expect(sample(await scrape(), `streambox_room_cpu_percent{room="${id}"}`)).toBeCloseTo(87, 6);
+    const room = (await (await t.app.request(`/api/rooms/${id}`, { headers: { cookie } })).json()) as { status: { usage: unknown } };
+    expect(room.status.usage).toEqual({ cpuPercent: 87, fastPathViewers: 0 });
+
+    await t.app.request(`/api/rooms/${id}/stop`, json({}, cookie));
+    await t.ctx.roomCpu.sample();
+    expect(sample(await scrape(), `streambox_room_cpu_percent{room="${id}"}`)).toBeUndefined();
+    const stopped = (await (await t.app.request(`/api/rooms/${id}`, { headers: { cookie } })).json()) as { status: { usage: unknown } };
+    expect(stopped.status.usage).toBeNull();
+  });
+
   it('counts API errors by code and status, and admission refusals', async () => {
     await create({ width: 3 });
     await create({ width: 3 });

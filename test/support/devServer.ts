@@ -118,6 +118,19 @@ class DevRuntime extends FakeRuntime {
     return { group: base.group, members: Object.fromEntries(MEMBER_ROLES.map((r) => [r, unit(r)])) as Record<MemberRole, UnitState> };
   }
 
+  /** The CPU of the room's real processes (utime + stime in /proc, at 100 ticks a second). */
+  override async cpuTimeNs(roomId: string): Promise<number | null> {
+    const entry = this.rooms.get(roomId);
+    if (!entry || !this.running.has(roomId)) return null;
+    let ticks = 0;
+    for (const proc of entry.procs) {
+      const stat = await readFile(`/proc/${proc.pid}/stat`, 'utf8').catch(() => '');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    }
+    return ticks * 1e7;
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all([...this.rooms.keys()].map((id) => this.kill(id)));
   }
@@ -247,6 +260,7 @@ async function main(): Promise<void> {
   ctx.presence.start();
   ctx.sessions.start();
   ctx.media.start();
+  ctx.roomCpu.start();
   const ingest = createIngestServer(ctx.media, log);
   await new Promise<void>((r) => ingest.listen(config.ingestPort, config.ingestHost, r));
   const api = createApp(ctx);

@@ -14,6 +14,8 @@ export class FakeRuntime implements RoomRuntime {
   /** When set, start() throws this job error for the group. */
   startJobResult: string | null = null;
   available = true;
+  /** What cpuTimeNs() reports for a running room (tests set it); absent: 0. */
+  readonly cpuNs = new Map<string, number>();
   /** status() calls so far (what a cache in front of the runtime saves). */
   statusReads = 0;
   /** Rooms whose recorder runs, with what it was given. */
@@ -85,6 +87,11 @@ export class FakeRuntime implements RoomRuntime {
   async listRunning(): Promise<string[]> {
     this.ensureAvailable();
     return [...this.running];
+  }
+
+  async cpuTimeNs(roomId: string): Promise<number | null> {
+    this.ensureAvailable();
+    return this.running.has(roomId) ? (this.cpuNs.get(roomId) ?? 0) : null;
   }
 
   watch(listener: RuntimeListener): () => void {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,35 @@ describe('SystemdRuntime on a real systemd', () => {
     expect(existsSync(join(envDir, `${s.id}.env`))).toBe(false);
     expect(existsSync(join(envDir, `${s.id}.vncpass`))).toBe(false);
     unwatch();
+  });
+
+  /** The host directory of the container's cgroup v2 root, found from one of its units. */
+  async function hostCgroupRoot(unit: string): Promise<string> {
+    const inside = (await container.exec(['systemctl', 'show', '-P', 'ControlGroup', unit])).stdout.trim();
+    const found = execFileSync('find', ['/sys/fs/cgroup/unified', '/sys/fs/cgroup', '-xdev', '-type', 'd', '-name', unit], { encoding: 'utf8' })
+      .split('\n')
+      .find((dir) => dir.endsWith(inside));
+    if (!inside || !found) throw new Error(`no host cgroup for ${unit} (${inside})`);
+    return found.slice(0, -inside.length);
+  }
+
+  it("counts the CPU time of a room's processes, and has none for a stopped room", async () => {
+    const s = spec('https://example.org/busy');
+    await runtime.start(s);
+    // The stand-in encoder spins for 2 s: on a busy 2-core machine it still gets a good part of a core.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // This test runs on the container's host: its units' cgroups are deeper in the host's tree.
+    // (systemd in the container reports no CPUUsageNSec on a hybrid-cgroup host: the fallback.)
+    const hostView = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger, cgroupRoot: await hostCgroupRoot(`ffmpeg@${s.id}.service`) });
+    const ns = await hostView.cpuTimeNs(s.id);
+    await hostView.close();
+    expect(ns).not.toBeNull();
+    expect(ns!).toBeGreaterThan(0.3e9);
+    expect(ns!).toBeLessThan(10e9);
+    await runtime.stop(s.id);
+    expect(await runtime.cpuTimeNs(s.id)).toBeNull();
+    await runtime.remove(s.id);
+    expect(await runtime.cpuTimeNs(s.id)).toBeNull();
   });
 
   it('names the member that failed even though the target job says done', async () => {

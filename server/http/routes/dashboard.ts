@@ -6,13 +6,13 @@ import { validate } from '../validate.js';
 import { createRoomSchema, roomConfigOf, roomIdParam } from '../schemas.js';
 import { linkBases, publicBaseUrl, requireAdmin } from '../access.js';
 import { roomView } from '../views.js';
-import type { EncoderHealth, RoomRecord } from '../../rooms/types.js';
+import type { EncoderHealth, RoomRecord, RoomUsage } from '../../rooms/types.js';
 import { isBehind } from '../../media/encoderPace.js';
 import type { Context } from 'hono';
 
 /** A room as the admin sees it, with links for this request's host and scheme, and how its encoder keeps up. */
 export async function adminRoomView(ctx: AppContext, c: Context, room: RoomRecord) {
-  const status = { ...(await ctx.rooms.status(room)), encoder: encoderHealth(ctx, room) };
+  const status = { ...(await ctx.rooms.status(room)), encoder: encoderHealth(ctx, room), usage: usage(ctx, room) };
   return roomView(room, status, publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), ctx.sessions.view(room), linkBases(ctx, c), ctx.media.playback.playToken(room));
 }
 
@@ -20,6 +20,13 @@ function encoderHealth(ctx: AppContext, room: RoomRecord): EncoderHealth | null 
   const pace = ctx.media.stats(room.id)?.encoder;
   if (!pace || room.desiredState !== 'running') return null;
   return { fps: pace.fps, targetFps: room.config.fps, speed: pace.speed, behind: isBehind(pace, room.config.fps) };
+}
+
+function usage(ctx: AppContext, room: RoomRecord): RoomUsage | null {
+  if (room.desiredState !== 'running') return null;
+  const cpu = ctx.roomCpu.of(room.id);
+  // Whole percents: the feed pushes only when the body changes, not at every wobble of a decimal.
+  return { cpuPercent: cpu === null ? null : Math.round(cpu), fastPathViewers: ctx.media.stats(room.id)?.viewers ?? 0 };
 }
 
 /** ListRooms' body (also what the dashboard feed pushes). */

@@ -6,6 +6,7 @@ import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole
 import { BusCallError, BusTimeoutError, I_MANAGER, I_PROPS, I_SERVICE, I_UNIT, MANAGER_PATH, SystemdBus } from './bus.js';
 import { formatRecorderEnv, recorderEnvPath, removeRoomFiles, writeFileAtomic, writeRoomFiles } from './envFile.js';
 import { GROUP_TEMPLATE, groupUnit, memberUnit, recorderUnit, roleOfUnit, roomOfUnit, unitOfPath } from './units.js';
+import { cgroup2Mount, unitCpuNs } from './cpuUsage.js';
 import type { Logger } from '../../log.js';
 
 export interface SystemdRuntimeOptions {
@@ -20,6 +21,8 @@ export interface SystemdRuntimeOptions {
   callTimeoutMs?: number;
   /** First delay before reconnecting to a lost bus; doubles up to 10 s. */
   reconnectDelayMs?: number;
+  /** Where the units' cgroups are (cpuUsage.ts); default: this machine's cgroup v2 mount. */
+  cgroupRoot?: string | null;
 }
 
 const RUNNING_STATES = new Set(['active', 'activating', 'reloading']);
@@ -33,10 +36,12 @@ export class SystemdRuntime implements RoomRuntime {
   private everConnected = false;
   private closing = false;
   private readonly jobTimeoutMs: number;
+  private readonly cgroupRoot: string | null;
 
   constructor(private readonly opts: SystemdRuntimeOptions) {
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 90_000;
     this.reconnectDelay = opts.reconnectDelayMs ?? 500;
+    this.cgroupRoot = opts.cgroupRoot === undefined ? cgroup2Mount() : opts.cgroupRoot;
   }
 
   async start(spec: RoomSpec): Promise<void> {
@@ -116,6 +121,13 @@ export class SystemdRuntime implements RoomRuntime {
     const bus = await this.bus();
     const units = await this.guard(() => bus.listUnitsByPatterns([`${GROUP_TEMPLATE}@*.target`]));
     return units.filter((u) => RUNNING_STATES.has(u.activeState)).map((u) => roomOfUnit(u.name)).filter((id): id is string => id !== null);
+  }
+
+  async cpuTimeNs(roomId: string): Promise<number | null> {
+    const bus = await this.bus();
+    const readings = await this.guard(() => Promise.all(MEMBER_ROLES.map((role) => unitCpuNs(bus, memberUnit(role, roomId), this.cgroupRoot))));
+    const known = readings.filter((ns): ns is bigint => ns !== null);
+    return known.length === 0 ? null : Number(known.reduce((sum, ns) => sum + ns, 0n));
   }
 
   watch(listener: RuntimeListener): () => void {

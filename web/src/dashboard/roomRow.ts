@@ -15,6 +15,7 @@ import { shareFacts, ShareButtons, type RoomLinks } from './shareLinks.js';
 import { openPeopleDialog, openRoomPasswordDialog } from './roomAccess.js';
 import { sessionFacts, sessionNote } from './sessionNote.js';
 import { recordingsButton } from './recordings.js';
+import { healthChips } from './roomHealth.js';
 
 export interface RowActions {
   refresh(): Promise<void>;
@@ -109,14 +110,11 @@ export class RoomRow {
         ]
       : [];
     const allowlist = room.config.urlAllowlist ?? [];
-    const encoder = room.status.encoder;
     replaceChildren(
       this.stateLine,
       stateBadge(state, room.status.stopReason),
       sessionNote(room, () => this.actions.refresh()),
-      encoder?.behind
-        ? h('span', { class: 'encoder-behind', title: 'The host is too busy for this room: its encoder delivers fewer pictures than the room’s frame rate. Stop a room, or make this one smaller.' }, icon('alert', 14), `Encoder behind: ${Math.round(encoder.fps)} of ${encoder.targetFps} fps`)
-        : null,
+      ...healthChips(room),
       room.config.hasPassword ? h('span', { class: 'lock', title: 'Needs a password to join' }, icon('lock', 14), 'Password') : null,
       allowlist.length > 0 ? h('span', { class: 'lock allowlist', title: `The browser opens only: ${allowlist.join(', ')}` }, icon('lock', 14), plural(allowlist.length, 'allowed site', 'allowed sites')) : null,
       ...people,
