@@ -146,7 +146,9 @@ describe('the appliance, end to end', () => {
     console.log(`encoder pace: ${JSON.stringify(pace)}`);
     expect(pace!.targetFps).toBe(30);
     expect(pace!.fps).toBeGreaterThan(10);
-    expect(pace!.fps).toBeLessThanOrEqual(31);
+    // Over 30 for a window after a stall, when a busy machine's encoder catches up (measured 31.6
+    // and 37 with speed 1.24): then the two figures agree, pictures at the rate media time went by.
+    expect(pace!.fps).toBeLessThanOrEqual(30 * pace!.speed + 2);
     expect(pace!.speed).toBeGreaterThan(0.5);
     expect(pace!.speed).toBeLessThan(1.5);
     expect(pace!.behind).toBe(pace!.fps < 27);
@@ -155,6 +157,15 @@ describe('the appliance, end to end', () => {
     const fps = Number(new RegExp(`^streambox_room_encoder_fps\\{room="${room.id}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
     expect(fps, 'encoder fps in the metrics').toBeGreaterThan(10);
     expect(metrics).toMatch(new RegExp(`^streambox_rooms\\{state="live"\\} 1$`, 'm'));
+    // Its CPU, sampled every 5 s from the room's cgroups: a 1080p30 encode and a Chromium are busy
+    // (measured 120-160 % of a core together), never idle, never more than this machine's 2 cores.
+    type Usage = { cpuPercent: number | null; fastPathViewers: number } | null;
+    const usage = await eventually('the room CPU on the status', async () => ((await (await api(`/api/rooms/${room.id}`)).json()) as { status: { usage: Usage } }).status.usage, (u) => u?.cpuPercent != null, 20_000);
+    console.log(`room usage: ${JSON.stringify(usage)}`);
+    expect(usage!.cpuPercent!).toBeGreaterThan(20);
+    expect(usage!.cpuPercent!).toBeLessThanOrEqual(210);
+    const cpuMetric = Number(new RegExp(`^streambox_room_cpu_percent\\{room="${room.id}"\\} (\\S+)$`, 'm').exec(await (await fetch('http://127.0.0.1:9464/metrics')).text())?.[1]);
+    expect(cpuMetric, 'room CPU in the metrics').toBeGreaterThan(20);
     await deleteRoom(room.id);
   }, 120_000);
 
