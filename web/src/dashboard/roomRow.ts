@@ -138,9 +138,10 @@ export class RoomRow {
       this.meta,
       h('span', { title: room.config.startUrl }, host),
       h('span', { class: 'sep', 'aria-hidden': 'true' }, '·'),
-      `${room.config.width} × ${room.config.height}`,
+      // Spans, not bare text: on a phone the dots are hidden and bare texts would run together.
+      h('span', null, `${room.config.width} × ${room.config.height}`),
       h('span', { class: 'sep', 'aria-hidden': 'true' }, '·'),
-      `${room.config.fps} fps`,
+      h('span', null, `${room.config.fps} fps`),
       h('span', { class: 'sep', 'aria-hidden': 'true' }, '·'),
       h('time', { datetime: room.createdAt, title: absoluteTime(room.createdAt) }, `created ${relativeTime(room.createdAt)}`),
     );
