@@ -268,7 +268,13 @@ describe('room state: a room stopped for being idle, and the time limit', () => 
   it('a refusal for capacity is shown and not retried; too many wakes wait as long as the server says', () => {
     const { state } = opened();
     const refused = run([{ type: 'wake-failed', status: 409, code: 'capacity_exceeded', message: 'this host runs 2 of 2 rooms' }], state);
-    expect(refused.state).toMatchObject({ wake: 'refused', wakeRefusal: 'this host runs 2 of 2 rooms' });
+    expect(refused.state).toMatchObject({ wake: 'refused', wakeRefusal: { code: 'capacity_exceeded', message: 'this host runs 2 of 2 rooms' } });
+    // Refused outright (an edge that does not let the call through): said, not asked again and again.
+    const forbidden = run([{ type: 'wake-failed', status: 403, code: 'https_required', message: 'this call needs HTTPS' }], state);
+    expect(forbidden.state).toMatchObject({ wake: 'refused', wakeRefusal: { code: 'https_required' } });
+    expect(forbidden.effects).toEqual([]);
+    const broken = run([{ type: 'wake-failed', status: 503, code: 'unavailable', message: 'systemd away' }], state);
+    expect(broken.effects).toEqual([{ type: 'wake', afterMs: 2000 }]);
     expect(refused.effects).toEqual([]);
     const limited = run([{ type: 'wake-failed', status: 429, code: 'too_many_wakes', message: 'slow down', retryAfterS: 7 }], state);
     expect(limited.effects).toEqual([{ type: 'wake', afterMs: 7000 }]);

@@ -31,7 +31,7 @@ export class Overlay {
 
   private card(s: RoomState): { key: string; content: HTMLElement | null } {
     const failure = failureSentence({ status: { ...s.room.status, state: s.roomState as Room['status']['state'] } });
-    if (s.wake === 'refused') return { key: 'wake-refused', content: card('alert', 'This room cannot start right now', `The host is running as many rooms as it can take (${s.wakeRefusal ?? 'no capacity left'}). Try again later, or ask the host.`, 'danger') };
+    if (s.wake === 'refused') return { key: 'wake-refused', content: card('alert', 'This room cannot start right now', refusalText(s.wakeRefusal), 'danger') };
     if (s.roomState === 'stopped' && s.stopReason === 'idle') return { key: 'waking', content: card(null, 'Starting…', WAKING_TEXT) };
     if (!wantsPicture(s) && s.stopReason === 'time-limit') return { key: 'time-limit', content: card('stop', 'This room reached its time limit', 'The host can start it again. You can leave this page open.') };
     if (!wantsPicture(s)) return { key: 'stopped', content: card('stop', 'This room is stopped', 'The picture comes back when the host starts it again. You can leave this page open.') };
@@ -55,6 +55,12 @@ export class Overlay {
 }
 
 const WAKING_TEXT = 'Nobody was here, so the room was stopped to save resources. It is starting again for you: the picture appears in a few seconds.';
+
+function refusalText(r: RoomState['wakeRefusal']): string {
+  if (r?.code === 'capacity_exceeded') return `The host is running as many rooms as it can take (${r.message}). Try again later, or ask the host.`;
+  const why = r?.message ? `${r.message.charAt(0).toUpperCase()}${r.message.slice(1)}.` : 'It was refused.';
+  return `${why} Ask the host to start it.`;
+}
 
 function card(iconName: IconName | null, title: string, text: string, tone?: 'danger'): HTMLElement {
   return h('div', { class: 'overlay-card', role: 'status' }, iconName ? h('div', { class: `overlay-icon${tone ? ` tone-${tone}` : ''}` }, icon(iconName, 26)) : h('span', { class: 'spinner big', 'aria-hidden': 'true' }), h('h2', null, title), h('p', null, text));

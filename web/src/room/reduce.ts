@@ -186,13 +186,11 @@ function wakeFailed(s: RoomState, fx: Effect[], e: Extract<RoomEvent, { type: 'w
   s.wake = 'none';
   // Stopped by its admin or its time limit meanwhile: the page says the room is stopped.
   if (e.code === 'room_stopped') return void (s.stopReason = /time limit/.test(e.message) ? 'time-limit' : 'admin');
-  if (e.code === 'capacity_exceeded') {
-    s.wake = 'refused';
-    s.wakeRefusal = e.message;
-    return;
-  }
   // Too many wakes, or the service away for a moment: ask again later.
-  maybeWake(s, fx, e.status === 429 && e.retryAfterS ? e.retryAfterS * 1000 : 2000);
+  if (e.status === 429 || e.status === 0 || e.status >= 500) return maybeWake(s, fx, e.status === 429 && e.retryAfterS ? e.retryAfterS * 1000 : 2000);
+  // No room on the host for it (capacity_exceeded), or refused outright: said, not retried.
+  s.wake = 'refused';
+  s.wakeRefusal = { code: e.code, message: e.message };
 }
 
 function end(s: RoomState, fx: Effect[], reason: NonNullable<RoomState['ended']>['reason'], detail?: string): void {

@@ -46,7 +46,7 @@ export interface RoomState {
    * once it starts, 'refused' when the host cannot take it (wakeRefusal says why).
    */
   wake: 'none' | 'waking' | 'woken' | 'refused';
-  wakeRefusal: string | null;
+  wakeRefusal: { code: string; message: string } | null;
   /** When the room's time limit stops it (Date.now() ms, from the warning), or null. */
   timeLimitAt: number | null;
   channel: ChannelStatus;
