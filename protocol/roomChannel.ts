@@ -67,6 +67,11 @@ export type ServerMessage =
   | { type: 'error'; code: string; message: string; about?: 'chat' }
   /** The recording indicator: recording since startedAt, or not; reason: why the last one ended by itself. Sent on join too. */
   | { type: 'recording'; active: boolean; startedAt: string | null; reason: string | null }
+  /**
+   * The session copied `text` (Latin-1, at most 256 KiB): sent to everyone, only in a room whose
+   * clipboard is 'everyone' (the driver also gets it over VNC, in any room not 'off').
+   */
+  | { type: 'clipboard'; text: string }
   /** The chat (chat.ts). */
   | ChatServerMessage;
 

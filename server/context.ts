@@ -16,6 +16,7 @@ import { VncTokens } from './control/vncTokens.js';
 import { ControlArbiter, type ArbiterOptions } from './control/arbiter.js';
 import type { ControlPolicy } from './control/policy.js';
 import { VncGateway } from './vnc/gateway.js';
+import { ClipboardWatch } from './vnc/clipboardWatch.js';
 import { PresenceHub } from './presence/hub.js';
 import { RoomGrants } from './auth/roomGrants.js';
 import { GrantStore } from './store/grantStore.js';
@@ -89,6 +90,14 @@ export function createContext(opts: ContextOptions): AppContext {
     now,
   });
   rooms.onDelete((roomId) => recordings.roomDeleted(roomId));
+  // Copy-out to everyone ('everyone' rooms): the channel watches the room's x11vnc through the
+  // watcher while anybody is in it; the gateway's pastes are not copies (their echo is skipped).
+  const clipboardWatch = new ClipboardWatch({
+    log,
+    target: (roomId) => (rooms.exists(roomId) ? { path: vnc.socketPath(roomId), password: rooms.get(roomId).vncPassword } : null),
+    onCopy: (roomId, text) => presence?.clipboard.copied(roomId, text),
+  });
+  vnc.onPaste((roomId, text) => clipboardWatch.pasted(roomId, text));
   presence = new PresenceHub({
     arbiter,
     rooms,
@@ -98,6 +107,7 @@ export function createContext(opts: ContextOptions): AppContext {
     now,
     onOccupancy: (roomId, count) => sessions.occupancy(roomId, count),
     joinMessages: (roomId) => [...timeLimitMessages(roomId), recordings.indicator(roomId)],
+    watchClipboard: (roomId) => clipboardWatch.watch(roomId),
   });
   const ctx: AppContext = {
     config,

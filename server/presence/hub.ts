@@ -12,7 +12,8 @@
  * forwarded (wired in context.ts), never what the page says: `activity` is accepted and ignored
  * (older pages send it).
  *
- * The chat rides on it too (chatRelay.ts: history for joiners, notices, clear, reactions).
+ * The chat rides on it too (chatRelay.ts: history for joiners, notices, clear, reactions), and in a
+ * room whose clipboard is 'everyone', what the session copies (clipboardRelay.ts).
  * The messages (both directions) and close codes are protocol/roomChannel.ts and
  * protocol/closeCodes.ts (4004 room deleted, 4029 over a cap: the reason says which); what a page
  * sends is checked here against a schema of the same shape before anything reads it.
@@ -33,6 +34,7 @@ import type { AppEnv } from '../http/env.js';
 import type { ControlLimits } from '../control/limits.js';
 import { ParticipantCaps, type ConnectionRates } from './caps.js';
 import { ChatRelay, chatMessageSchemas, isChatMessage } from './chatRelay.js';
+import { ClipboardRelay } from './clipboardRelay.js';
 import { CLOSE_OVER_CAP, CLOSE_ROOM_DELETED } from '../../protocol/closeCodes.js';
 import { CLIENT_MESSAGE_MAX_CHARS, NAME_MAX_CHARS, PARTICIPANT_ID_MAX_CHARS, SIMPLE_ACTIONS, TARGETED_ACTIONS, encodeMessage, type ClientMessage, type ServerMessage } from '../../protocol/roomChannel.js';
 
@@ -69,6 +71,8 @@ export interface HubDeps {
   joinMessages?: (roomId: string) => ServerMessage[];
   /** Told how many are on a room's channel whenever someone comes or goes (the idle stop). */
   onOccupancy?: (roomId: string, count: number) => void;
+  /** Hears a room's session clipboard until the returned stop (vnc/clipboardWatch.ts, wired in context.ts). */
+  watchClipboard?: (roomId: string) => () => void;
 }
 
 export class PresenceHub {
@@ -80,9 +84,11 @@ export class PresenceHub {
   private unsubscribeControl: (() => void) | null = null;
   private readonly caps: ParticipantCaps;
   readonly chat: ChatRelay; // chatRelay.ts: answers through this hub's send and broadcast
+  readonly clipboard: ClipboardRelay; // clipboardRelay.ts: copies to everyone, for 'everyone' rooms
 
   constructor(private readonly deps: HubDeps) {
     this.caps = new ParticipantCaps(deps.limits, deps.now);
+    this.clipboard = new ClipboardRelay({ rooms: deps.rooms, watch: deps.watchClipboard ?? (() => () => {}), broadcast: (r, m) => this.broadcast(r, m) });
     this.chat = new ChatRelay({ arbiter: deps.arbiter, rooms: deps.rooms, send: (id, m) => this.send(id, m), broadcast: (r, m) => this.broadcast(r, m), ...(deps.now ? { now: deps.now } : {}) });
   }
 
@@ -111,6 +117,7 @@ export class PresenceHub {
     this.unsubscribeControl?.();
     this.unsubscribeControl = null;
     this.chat.stop();
+    this.clipboard.stop();
     for (const c of this.connections.values()) c.ws.close(1001, 'server shutting down');
   }
 
@@ -174,6 +181,7 @@ export class PresenceHub {
           this.connections.set(id, { roomId, id, key, ws, address, isAdmin, rates: this.caps.rates() });
           this.grantOf.set(id, grant);
           this.occupancyChanged(roomId);
+          this.clipboard.joined(roomId);
           // Welcome first: joining may hand this participant control, and that state follows it.
           ws.send(encodeMessage({ type: 'welcome', you: { id, key, name, isAdmin } }));
           for (const msg of this.deps.joinMessages?.(roomId) ?? []) ws.send(encodeMessage(msg));
@@ -238,6 +246,7 @@ export class PresenceHub {
     this.occupancyChanged(conn.roomId);
     this.deps.vncTokens.forget({ roomId: conn.roomId, participantId: id, isAdmin: conn.isAdmin });
     this.chat.left(conn.roomId, id);
+    this.clipboard.left(conn.roomId);
     const before = this.deps.arbiter.holder(conn.roomId);
     if (this.deps.arbiter.leave(conn.roomId, id)) this.afterChange(conn.roomId, before, true);
   }

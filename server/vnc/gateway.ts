@@ -7,8 +7,9 @@
  * session closes and the room's unused tokens go. One session per holder. Input it forwards is
  * what counts as the holder being active (onInput). The route's guard (http/roomSocket.ts) has
  * checked the room and the Origin; the token is the access. The room's clipboard setting
- * (rooms/clipboard.ts) decides, per session, whether pastes go in and copies come out; every copy
- * the session makes is also told to onCopy's listeners (the room channel, for 'everyone').
+ * (rooms/clipboard.ts) decides, per session, whether pastes go in and copies come out; every paste
+ * is told to onPaste's listeners (clipboardWatch.ts, which hears the room for 'everyone', skips its
+ * echo).
  */
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
@@ -24,7 +25,7 @@ import { AppError } from '../errors.js';
 import { openAuthenticated, serverInitMessage } from './rfb.js';
 import { VncSession } from './session.js';
 import { CLOSE, DEFAULT_FILTER } from './filter.js';
-import { clipboardMode, type ClipboardMode } from '../rooms/clipboard.js';
+import { clipboardMode } from '../rooms/clipboard.js';
 import { wsBrowserSide } from './wsSide.js';
 
 interface OpenSession {
@@ -47,7 +48,7 @@ export class VncGateway {
   /** Holder key -> its session, or 'pending' between the token check and the socket opening. */
   private readonly byHolder = new Map<string, OpenSession | 'pending'>();
   private readonly inputListeners = new Set<(roomId: string, participantId: string | null) => void>();
-  private readonly copyListeners = new Set<(roomId: string, text: Buffer, mode: ClipboardMode) => void>();
+  private readonly pasteListeners = new Set<(roomId: string, text: Buffer) => void>();
 
   constructor(private readonly ctx: GatewayDeps) {
     // For the life of the service, as the arbiter's.
@@ -64,10 +65,10 @@ export class VncGateway {
     return () => this.inputListeners.delete(listener);
   }
 
-  /** Called for every text the session copies while someone drives (and the clipboard is not 'off'). */
-  onCopy(listener: (roomId: string, text: Buffer, mode: ClipboardMode) => void): () => void {
-    this.copyListeners.add(listener);
-    return () => this.copyListeners.delete(listener);
+  /** Called for every text a driver pastes into the room (only when its clipboard is not 'off'). */
+  onPaste(listener: (roomId: string, text: Buffer) => void): () => void {
+    this.pasteListeners.add(listener);
+    return () => this.pasteListeners.delete(listener);
   }
 
   /** A token for the holder, refused while it has a session open (one each) or asks too often. */
@@ -145,9 +146,8 @@ export class VncGateway {
             onInput: () => {
               for (const listener of this.inputListeners) listener(roomId, holder.participantId);
             },
-            onCopy: (text) => {
-              if (clipboard === 'off') return;
-              for (const listener of this.copyListeners) listener(roomId, text, clipboard);
+            onPaste: (text) => {
+              for (const listener of this.pasteListeners) listener(roomId, text);
             },
             onEnd: (summary) => {
               side.stop();

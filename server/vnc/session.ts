@@ -54,6 +54,8 @@ export interface SessionHooks {
   onInput(): void;
   /** The session's clipboard changed (x11vnc's ServerCutText), whether or not this browser gets it. */
   onCopy?(text: Buffer): void;
+  /** This browser pasted `text` into the room (x11vnc echoes it to every client). */
+  onPaste?(text: Buffer): void;
   onEnd(summary: SessionSummary): void;
 }
 
@@ -196,6 +198,7 @@ export class VncSession {
         out.push(ev.bytes); // only with the room's clipboard on (filter option)
         this.lastPaste = ev.text;
         this.stats.pasted++;
+        this.hooks.onPaste?.(ev.text);
       } else {
         this.stats.dropped[ev.what]++;
       }

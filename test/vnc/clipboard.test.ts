@@ -9,11 +9,10 @@
  * after it (a constant in its selection code): the tests wait those out once per x11vnc.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
@@ -22,48 +21,10 @@ import { joinRoom, json, makeTestApp, type Member, type TestApp } from '../suppo
 import { RoomStore } from '../../server/store/roomStore.js';
 import { openAuthenticated } from '../../server/vnc/rfb.js';
 import { RfbOverWs, cutText, waitFor } from './rfbClient.js';
+import { x11vncUnitFlags } from '../support/x11vncUnit.js';
+import { clipboardOf, copyInX, nextCut } from './xClipboard.js';
 
-const execFileP = promisify(execFile);
-const UNIT = join(import.meta.dirname, '..', '..', 'units', 'x11vnc@.service');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The unit's x11vnc flags and environment, minus the ones naming its paths (we give ours). */
-function unitFlags(): { flags: string[]; env: Record<string, string> } {
-  const text = readFileSync(UNIT, 'utf8').replace(/\\\n/g, ' ');
-  const exec = /^ExecStart=\/usr\/bin\/x11vnc (.*)$/m.exec(text)![1]!.trim().split(/\s+/);
-  const withArg = new Set(['-display', '-rfbport', '-unixsock', '-passwdfile']);
-  const flags: string[] = [];
-  for (let i = 0; i < exec.length; i++) {
-    if (withArg.has(exec[i]!)) i++;
-    else flags.push(exec[i]!);
-  }
-  const env = Object.fromEntries([...text.matchAll(/^Environment=([A-Z0-9_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
-  return { flags, env };
-}
-
-async function clipboardOf(display: string): Promise<string> {
-  try {
-    // x11vnc offers STRING (Latin-1, as RFB's cut text is), so the bytes are read as Latin-1.
-    const { stdout } = await execFileP('xclip', ['-selection', 'clipboard', '-o'], { env: { ...process.env, DISPLAY: display }, timeout: 3000, encoding: 'latin1' });
-    return stdout;
-  } catch {
-    return ''; // nobody owns it
-  }
-}
-
-/** Copies like an X application: xclip owns CLIPBOARD until someone else takes it. */
-function copyInX(display: string, text: string): ChildProcess {
-  const p = spawn('xclip', ['-selection', 'clipboard', '-i'], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'ignore', 'ignore'] });
-  p.stdin!.end(text);
-  return p;
-}
-
-/** Reads ServerCutText messages off a session (nothing else may arrive after ServerInit). */
-async function nextCut(rfb: RfbOverWs): Promise<string> {
-  const head = await rfb.read(8);
-  expect(head[0], 'message type: ServerCutText').toBe(3);
-  return (await rfb.read(head.readUInt32BE(4))).toString('latin1');
-}
 
 describe('the clipboard through the VNC gateway, with real x11vnc', () => {
   let dir: string;
@@ -78,7 +39,7 @@ describe('the clipboard through the VNC gateway, with real x11vnc', () => {
     t = await makeTestApp(new FakeRuntime(), { dir });
     t.ctx.config.vncSocketDir = join(dir, 'run');
     const cookie = await t.login();
-    const { flags, env } = unitFlags();
+    const { flags, env } = x11vncUnitFlags();
     expect(flags, 'the unit exchanges CLIPBOARD only').toEqual(expect.arrayContaining(['-nofb', '-noprimary', '-nosetprimary']));
     expect(flags).not.toContain('-nosel');
     for (const [mode, room] of Object.entries(rooms)) {

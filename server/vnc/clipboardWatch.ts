@@ -1,0 +1,112 @@
+/**
+ * The session's clipboard heard without a driver (issue 14, clipboard 'everyone'): while a room is
+ * watched, the admin service keeps an RFB connection of its own to the room's x11vnc (shared, past
+ * ServerInit, like the gateway's) that sends nothing after ClientInit, never any input, and only
+ * reads x11vnc's ServerCutText (serverCut.ts, under the size limit). Every text the session copies
+ * goes to `onCopy`, whether or not somebody drives, which is why it is not the driver's session.
+ *
+ * Quirks of x11vnc it lives with: the socket exists only while the room runs (the connection is
+ * retried every `retryMs` until the watch stops); x11vnc sends a copy to every client, and also
+ * echoes what a driver pastes (ClientCutText) to all of them: the gateway tells `pasted()`, and the
+ * next identical text from the room is that echo, not a copy. It sends no ServerCutText in the first
+ * 15 s after its first client (units/x11vnc@.service), so a watch started when the first
+ * participant joins is past that by the time anybody copies.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../log.js';
+import { CLIPBOARD_MAX_BYTES } from '../rooms/clipboard.js';
+import { openAuthenticated } from './rfb.js';
+import { ServerMessageReader } from './serverCut.js';
+
+export interface ClipboardWatchDeps {
+  log: Logger;
+  /** The room's x11vnc socket and VNC password (read at each connection: the room may restart). */
+  target(roomId: string): { path: string; password: string } | null;
+  onCopy(roomId: string, text: Buffer): void;
+  retryMs?: number;
+}
+
+interface Watched {
+  socket: Socket | null;
+  retry: NodeJS.Timeout | null;
+  stopped: boolean;
+  /** Texts a driver pasted whose echo has not come back yet (the last few). */
+  pastes: Buffer[];
+}
+
+const MAX_PENDING_PASTES = 4;
+
+export class ClipboardWatch {
+  private readonly rooms = new Map<string, Watched>();
+
+  constructor(private readonly deps: ClipboardWatchDeps) {}
+
+  /** Hears the room's clipboard until the returned stop is called. One watch per room. */
+  watch(roomId: string): () => void {
+    const old = this.rooms.get(roomId);
+    if (old) this.stop(roomId, old);
+    const w: Watched = { socket: null, retry: null, stopped: false, pastes: [] };
+    this.rooms.set(roomId, w);
+    void this.connect(roomId, w);
+    return () => this.stop(roomId, w);
+  }
+
+  private stop(roomId: string, w: Watched): void {
+    w.stopped = true;
+    if (w.retry) clearTimeout(w.retry);
+    w.socket?.destroy();
+    if (this.rooms.get(roomId) === w) this.rooms.delete(roomId);
+  }
+
+  /** A driver pasted `text` into the room: its echo is not a copy. */
+  pasted(roomId: string, text: Buffer): void {
+    const w = this.rooms.get(roomId);
+    if (!w) return;
+    w.pastes.push(text);
+    if (w.pastes.length > MAX_PENDING_PASTES) w.pastes.shift();
+  }
+
+  watching(roomId: string): boolean {
+    return this.rooms.get(roomId)?.socket != null;
+  }
+
+  private async connect(roomId: string, w: Watched): Promise<void> {
+    const target = this.deps.target(roomId);
+    if (!target) return this.retryLater(roomId, w);
+    let opened;
+    try {
+      opened = await openAuthenticated({ path: target.path }, target.password, 5000, true);
+    } catch {
+      return this.retryLater(roomId, w); // not running (yet), or restarting
+    }
+    if (w.stopped) return void opened.socket.destroy();
+    const { socket, rest } = opened;
+    w.socket = socket;
+    const reader = new ServerMessageReader(CLIPBOARD_MAX_BYTES);
+    const read = (chunk: Buffer) => {
+      for (const ev of reader.push(chunk)) {
+        if (ev.kind === 'unframed') return void socket.destroy(); // cannot be framed: start afresh
+        if (ev.kind !== 'cut-text') continue;
+        const echo = w.pastes.findIndex((p) => p.equals(ev.text));
+        if (echo >= 0) w.pastes.splice(echo, 1);
+        else this.deps.onCopy(roomId, ev.text);
+      }
+    };
+    socket.on('data', read);
+    socket.on('close', () => {
+      w.socket = null;
+      this.retryLater(roomId, w);
+    });
+    if (rest.length > 0) read(rest);
+    this.deps.log.info('clipboard: watching the room', { room: roomId });
+  }
+
+  private retryLater(roomId: string, w: Watched): void {
+    if (w.stopped || w.retry) return;
+    w.retry = setTimeout(() => {
+      w.retry = null;
+      if (!w.stopped) void this.connect(roomId, w);
+    }, this.deps.retryMs ?? 2000);
+    w.retry.unref();
+  }
+}
