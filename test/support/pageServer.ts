@@ -56,6 +56,37 @@ report({ type: 'loaded', w: innerWidth, h: innerHeight });
 </script>`;
 }
 
+/**
+ * The clipboard page (test/browser/clipboard.test.ts), in fractions of the kiosk window: a Copy
+ * button that puts `text` on the session's clipboard (select + execCommand('copy'), which needs
+ * the click's user activation and no secure context), and a field that reports what is typed or
+ * pasted into it.
+ */
+export const COPY_BUTTON = { x: 0.2, y: 0.2 };
+export const PASTE_FIELD = { x: 0.5, y: 0.6 };
+
+function copyPage(tag: string, text: string): string {
+  return `<!doctype html><meta charset="utf-8"><title>clipboard</title>
+<style>html,body{margin:0;height:100%;background:#eee;overflow:hidden;font:32px sans-serif}
+#copy{position:absolute;left:10%;top:10%;width:20%;height:20%;font-size:40px}
+#source{position:absolute;left:40%;top:15%;width:50%;font-size:28px}
+#field{position:absolute;left:20%;top:55%;width:60%;height:10%;font-size:36px}</style>
+<button id="copy">Copy</button><input id="source" readonly>
+<input id="field" autocomplete="off" placeholder="paste here">
+<script>
+const report = (e) => fetch('/report/${tag}', { method: 'POST', body: JSON.stringify(e) });
+const source = document.getElementById('source');
+source.value = ${JSON.stringify(text)};
+document.getElementById('copy').addEventListener('click', () => {
+  source.select();
+  report({ type: 'copied', ok: document.execCommand('copy') });
+});
+const field = document.getElementById('field');
+field.addEventListener('input', () => report({ type: 'text', value: field.value }));
+report({ type: 'loaded', w: innerWidth, h: innerHeight });
+</script>`;
+}
+
 export interface PageServer {
   origin: string;
   url(path: string): string;
@@ -82,7 +113,8 @@ export async function startPageServer(): Promise<PageServer> {
       });
       return;
     }
-    const html = url.pathname === '/tone' ? TONE_PAGE : url.pathname === '/input' ? inputPage(url.searchParams.get('tag') ?? 'input') : null;
+    const tag = url.searchParams.get('tag') ?? 'input';
+    const html = url.pathname === '/tone' ? TONE_PAGE : url.pathname === '/input' ? inputPage(tag) : url.pathname === '/copy' ? copyPage(tag, url.searchParams.get('text') ?? '') : null;
     if (!html) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
   });

@@ -16,21 +16,25 @@ export interface Participant {
   you: () => { id: string; key: string } | null;
   /** The VNC WebSockets this page opened, in order. */
   vncSockets: PwWebSocket[];
+  /** Every room channel message this page received, in order. */
+  channel: Array<Record<string, unknown>>;
 }
 
 /** Opens `url` (a room link) in a new context of `browser` as participant `name`. */
-export async function enterRoom(browser: Browser, url: string, name: string, viewport: { width: number; height: number }, opts: { isMobile?: boolean } = {}): Promise<Participant> {
-  const context = await browser.newContext({ viewport, ...(opts.isMobile ? { isMobile: true, hasTouch: true } : {}) });
+export async function enterRoom(browser: Browser, url: string, name: string, viewport: { width: number; height: number }, opts: { isMobile?: boolean; permissions?: string[] } = {}): Promise<Participant> {
+  const context = await browser.newContext({ viewport, ...(opts.isMobile ? { isMobile: true, hasTouch: true } : {}), ...(opts.permissions ? { permissions: opts.permissions } : {}) });
   await context.addInitScript({ content: `localStorage.setItem('streambox.name', ${JSON.stringify(name)});` });
   const page = await context.newPage();
   let you: { id: string; key: string } | null = null;
   const vncSockets: PwWebSocket[] = [];
+  const channel: Array<Record<string, unknown>> = [];
   page.on('websocket', (ws) => {
     if (ws.url().includes('/vnc')) vncSockets.push(ws);
     if (ws.url().includes('/events'))
       ws.on('framereceived', (f) => {
         try {
           const msg = JSON.parse(String(f.payload));
+          channel.push(msg);
           if (msg.type === 'welcome') you = msg.you;
         } catch {
           // not JSON
@@ -39,7 +43,7 @@ export async function enterRoom(browser: Browser, url: string, name: string, vie
   });
   await page.goto(url);
   await page.waitForSelector('.bar');
-  return { page, context, you: () => you, vncSockets };
+  return { page, context, you: () => you, vncSockets, channel };
 }
 
 /** Waits until the page's video is playing: time advances and frames are decoded. */

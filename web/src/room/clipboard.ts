@@ -11,7 +11,12 @@
  *   the clipboard with readText() where the browser allows it, else opens the panel with a field
  *   to paste into.
  *
- * RFB's cut text is Latin-1: noVNC sends other characters as '?'. The server decides who may
+ * - In a room set to 'everyone', what the session copies also arrives on the room channel for
+ *   every participant (roomCopied): viewers get the same clipboard write or panel; the driver, who
+ *   has it over VNC already, ignores that copy.
+ *
+ * RFB's cut text is Latin-1 (x11vnc has no UTF-8 clipboard): noVNC sends other characters as '?'.
+ * The panel says so, and a paste holding such characters says so too. The server decides who may
  * do what (room setting 'off' | 'driver' | 'everyone'); this module only hides what cannot work.
  */
 import './clipboard.css';
@@ -23,6 +28,8 @@ const XK_CONTROL_L = 0xffe3;
 const XK_V = 0x0076;
 /** How long to wait for the paste event after Ctrl+V before sending the key alone. */
 const PASTE_WAIT_MS = 300;
+/** Whether the text holds characters RFB's cut text cannot carry. */
+const notLatin1 = (text: string) => [...text].some((c) => c.codePointAt(0)! > 0xff);
 
 /** What this module needs of the input link (remoteInput.ts). */
 export interface ClipboardInput {
@@ -52,7 +59,8 @@ export class RoomClipboard {
   ) {
     this.button = h('button', { type: 'button', class: 'btn btn-ghost btn-icon bar-icon clip-btn', 'aria-label': 'Paste into the room', title: 'Paste your clipboard into the room', hidden: true }, icon('copy', 19));
     const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon clip-close', 'aria-label': 'Close' }, icon('x', 16));
-    this.panel = h('div', { class: 'clip-panel', role: 'dialog', 'aria-label': 'Clipboard', hidden: true }, h('div', { class: 'clip-head' }, this.title, close), this.field, h('div', { class: 'clip-actions' }, this.action));
+    const note = h('span', { class: 'clip-note' }, "Text only. Characters outside Latin-1 become '?'.");
+    this.panel = h('div', { class: 'clip-panel', role: 'dialog', 'aria-label': 'Clipboard', hidden: true }, h('div', { class: 'clip-head' }, this.title, close), this.field, h('div', { class: 'clip-actions' }, note, this.action));
     stage.append(this.panel);
     close.addEventListener('click', () => this.hide());
     this.action.addEventListener('click', () => void this.act());
@@ -82,6 +90,12 @@ export class RoomClipboard {
     }
   }
 
+  /** The room channel's copy (only 'everyone' rooms send it): the driver has it over VNC already. */
+  roomCopied(text: string): void {
+    if (this.setting !== 'everyone' || this.driving) return;
+    void this.copiedOut(text);
+  }
+
   private onKeyDown(ev: KeyboardEvent): void {
     if (!this.driving || ev.code !== 'KeyV' || !(ev.ctrlKey || ev.metaKey) || ev.altKey) return;
     // Keep it from noVNC, but not from the browser: its default action is the paste event.
@@ -95,6 +109,7 @@ export class RoomClipboard {
     ev.preventDefault();
     const text = ev.clipboardData?.getData('text/plain') ?? '';
     if (text) this.input.paste(text);
+    if (notLatin1(text)) latin1Warning();
     this.sendV();
   }
 
@@ -123,7 +138,8 @@ export class RoomClipboard {
     this.input.sendKey(XK_CONTROL_L, 'ControlLeft', true);
     this.input.sendKey(XK_V, 'KeyV');
     this.input.sendKey(XK_CONTROL_L, 'ControlLeft', false);
-    toast('Pasted into the room', { icon: 'check', tone: 'ok', ms: 2000 });
+    if (notLatin1(text)) latin1Warning();
+    else toast('Pasted into the room', { icon: 'check', tone: 'ok', ms: 2000 });
   }
 
   private show(mode: 'copied' | 'paste', text: string): void {
@@ -157,4 +173,8 @@ export class RoomClipboard {
     toast(ok ? 'Copied' : 'Press Ctrl+C to copy the selected text', { icon: ok ? 'check' : 'info', tone: ok ? 'ok' : 'info', ms: 2500 });
     if (ok) this.hide();
   }
+}
+
+function latin1Warning(): void {
+  toast("Pasted; characters outside Latin-1 arrive in the room as '?'", { icon: 'info', ms: 4000 });
 }

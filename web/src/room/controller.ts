@@ -160,6 +160,8 @@ export class RoomController implements RoomIntents, ChatIntents {
         return this.deps.reactions.show(m.emoji, m.name); // like cursors: not page state
       case 'recording':
         return this.deps.onRecording(m);
+      case 'clipboard':
+        return this.clipboard.roomCopied(m.text); // like cursors: not page state
     }
   }
 
