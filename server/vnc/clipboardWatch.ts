@@ -86,7 +86,7 @@ export class ClipboardWatch {
     const read = (chunk: Buffer) => {
       for (const ev of reader.push(chunk)) {
         if (ev.kind === 'unframed') return void socket.destroy(); // cannot be framed: start afresh
-        if (ev.kind !== 'cut-text') continue;
+        if (ev.kind !== 'cut-text' || ev.text.length === 0) continue; // no copy: see session.ts
         const echo = w.pastes.findIndex((p) => p.equals(ev.text));
         if (echo >= 0) w.pastes.splice(echo, 1);
         else this.deps.onCopy(roomId, ev.text);

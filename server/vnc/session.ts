@@ -214,7 +214,8 @@ export class VncSession {
     if (this.fromRoom.unframed) return;
     for (const ev of this.fromRoom.push(chunk)) {
       if (ev.kind === 'unframed') this.stats.upstreamOther++;
-      if (ev.kind !== 'cut-text' || this.phase === 'closed') continue;
+      // An empty text is no copy: x11vnc sends its (empty) cut buffer 0 when its hold on a new client ends.
+      if (ev.kind !== 'cut-text' || ev.text.length === 0 || this.phase === 'closed') continue;
       if (this.lastPaste?.equals(ev.text)) {
         this.lastPaste = null;
         continue;

@@ -96,6 +96,14 @@ describe('VncSession and the clipboard', () => {
     t.s.end();
   });
 
+  it("passes on no empty text (x11vnc's empty cut buffer 0 when its hold ends): it would empty the driver's clipboard", () => {
+    const t = session({ copyOut: true, clipboard: true });
+    t.fromRoom(Buffer.concat([cut(''), cut('then a copy')]));
+    expect(t.toBrowser()).toEqual(cut('then a copy'));
+    expect(t.copies).toEqual(['then a copy']);
+    t.s.end();
+  });
+
   it('sends the browser nothing and x11vnc no text when the room has the clipboard off', () => {
     const t = session({ copyOut: false, clipboard: false });
     t.fromRoom(cut('secret in the room'));

@@ -110,9 +110,10 @@ describe("copy-out to everyone on the room channel, with real x11vnc", () => {
     expect(clipboardMessages(viewer), 'no copy on the channel from the paste').toEqual([]);
     copiers.push(copyInX(room.display, 'second copy'));
     expect((await viewer.next((m) => m.type === 'clipboard', 10_000)).text).toBe('second copy');
-    let got = await nextCut(rfb);
-    if (got === 'copied for everyone') got = await nextCut(rfb); // its first send may be cut buffer 0
-    expect(got, "the driver's VNC socket has it too").toBe('second copy');
+    // x11vnc's first sends on a new client may be its cut buffer 0 (an earlier text): the copy comes within three.
+    const got = [await nextCut(rfb)];
+    while (!got.includes('second copy') && got.length < 3) got.push(await nextCut(rfb));
+    expect(got, "the driver's VNC socket has it too").toContain('second copy');
     rfb.ws.close();
     await rfb.waitClosed();
   }, 40_000);
