@@ -68,7 +68,7 @@ export type ServerMessage =
   /** The recording indicator: recording since startedAt, or not; reason: why the last one ended by itself. Sent on join too. */
   | { type: 'recording'; active: boolean; startedAt: string | null; reason: string | null }
   /**
-   * The session copied `text` (Latin-1, at most 256 KiB): sent to everyone, only in a room whose
+   * The session copied `text` (whole, at most 256 KiB of UTF-8): sent to everyone, only in a room whose
    * clipboard is 'everyone' (the driver also gets it over VNC, in any room not 'off').
    */
   | { type: 'clipboard'; text: string }

@@ -4,10 +4,12 @@
  * context wires: vnc/clipboardWatch.ts, an RFB connection of the admin service's own), and every
  * text the session copies goes to every participant as `{ type: 'clipboard', text }`. Rooms set to
  * 'driver' or 'off' are never watched and never send it: there the driver alone gets copies, over
- * VNC. The size limit is the watcher's (CLIPBOARD_MAX_BYTES, longer texts never arrive).
+ * VNC. The size limit is the watcher's (CLIPBOARD_MAX_BYTES, longer texts never arrive); the text
+ * goes whole, UTF-8 included (vnc/cutTextCharset.ts), where a driver's noVNC gets Latin-1.
  */
 import type { RoomsService } from '../rooms/service.js';
 import { clipboardMode } from '../rooms/clipboard.js';
+import { copiedText } from '../vnc/cutTextCharset.js';
 import type { ServerMessage } from '../../protocol/roomChannel.js';
 
 export interface ClipboardRelayDeps {
@@ -46,7 +48,7 @@ export class ClipboardRelay {
   /** The watched session copied `text`. */
   copied(roomId: string, text: Buffer): void {
     if (!this.watched.has(roomId) || this.modeOf(roomId) !== 'everyone') return;
-    this.deps.broadcast(roomId, { type: 'clipboard', text: text.toString('latin1') });
+    this.deps.broadcast(roomId, { type: 'clipboard', text: copiedText(text) }); // whole: JSON has no charset limit
   }
 
   stop(): void {

@@ -21,6 +21,7 @@ import { RFB_VERSION, SECURITY_NONE, keyEvent, pointerEvent } from './rfb.js';
 import { CLOSE, DEFAULT_FILTER, RfbClientFilter, type Dropped, type FilterOptions } from './filter.js';
 import { KeyGuard } from './keys.js';
 import { ServerMessageReader, serverCutText } from './serverCut.js';
+import { copiedText, latin1Bytes } from './cutTextCharset.js';
 
 /** What the session needs from the browser side's socket. */
 export interface BrowserSide {
@@ -223,7 +224,7 @@ export class VncSession {
       this.hooks.onCopy?.(ev.text);
       if (!this.opts.copyOut || this.phase !== 'running') continue;
       this.stats.copiedOut++;
-      this.toBrowser(serverCutText(ev.text));
+      this.toBrowser(serverCutText(latin1Bytes(copiedText(ev.text)))); // Latin-1, as noVNC reads it (cutTextCharset.ts)
     }
   }
 

@@ -42,11 +42,12 @@ describe('copy-out to everyone, on the room channel', () => {
     expect(watching.get('all')).toBe(1);
   });
 
-  it("sends the session's copy to the room as Latin-1 text", () => {
+  it("sends the session's copy to the room whole: the kiosk's UTF-8 as such, else Latin-1", () => {
     const { relay, sent } = relayFor({ all: 'everyone' });
     relay.joined('all');
+    relay.copied('all', Buffer.from('café — €', 'utf8'));
     relay.copied('all', Buffer.from('caf\xe9', 'latin1'));
-    expect(sent).toEqual([{ roomId: 'all', msg: { type: 'clipboard', text: 'café' } }]);
+    expect(sent.map((s) => s.msg)).toEqual([{ type: 'clipboard', text: 'café — €' }, { type: 'clipboard', text: 'café' }]);
   });
 
   it("never watches nor sends for 'driver', 'off', older rooms (read as 'driver') or a deleted room", () => {

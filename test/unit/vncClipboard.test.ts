@@ -104,6 +104,14 @@ describe('VncSession and the clipboard', () => {
     t.s.end();
   });
 
+  it("gives noVNC Latin-1: the kiosk's UTF-8 re-encoded, '?' for what Latin-1 lacks; Latin-1 that is not UTF-8 as it came", () => {
+    const t = session({ copyOut: true, clipboard: true });
+    t.fromRoom(cut(Buffer.from('café — €', 'utf8').toString('latin1')));
+    t.fromRoom(cut('caf\xe9'));
+    expect(t.toBrowser()).toEqual(Buffer.concat([cut('caf\xe9 ? ?'), cut('caf\xe9')]));
+    t.s.end();
+  });
+
   it('sends the browser nothing and x11vnc no text when the room has the clipboard off', () => {
     const t = session({ copyOut: false, clipboard: false });
     t.fromRoom(cut('secret in the room'));

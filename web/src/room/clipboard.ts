@@ -15,8 +15,9 @@
  *   every participant (roomCopied): viewers get the same clipboard write or panel; the driver, who
  *   has it over VNC already, ignores that copy.
  *
- * RFB's cut text is Latin-1 (x11vnc has no UTF-8 clipboard): noVNC sends other characters as '?'.
- * The panel says so, and a paste holding such characters says so too. The server decides who may
+ * RFB's cut text is Latin-1 (x11vnc has no UTF-8 clipboard): noVNC sends other characters as '?',
+ * and the driver's copies arrive in Latin-1 (the gateway makes them so; the room channel's copies
+ * come whole). The panel says so, and a paste holding such characters says so too. The server decides who may
  * do what (room setting 'off' | 'driver' | 'everyone'); this module only hides what cannot work.
  */
 import './clipboard.css';
@@ -59,7 +60,7 @@ export class RoomClipboard {
   ) {
     this.button = h('button', { type: 'button', class: 'btn btn-ghost btn-icon bar-icon clip-btn', 'aria-label': 'Paste into the room', title: 'Paste your clipboard into the room', hidden: true }, icon('copy', 19));
     const close = h('button', { type: 'button', class: 'btn btn-ghost btn-icon clip-close', 'aria-label': 'Close' }, icon('x', 16));
-    const note = h('span', { class: 'clip-note' }, "Text only. Characters outside Latin-1 become '?'.");
+    const note = h('span', { class: 'clip-note' }, "Text only. Characters outside Latin-1 may become '?'.");
     this.panel = h('div', { class: 'clip-panel', role: 'dialog', 'aria-label': 'Clipboard', hidden: true }, h('div', { class: 'clip-head' }, this.title, close), this.field, h('div', { class: 'clip-actions' }, note, this.action));
     stage.append(this.panel);
     close.addEventListener('click', () => this.hide());
