@@ -7,8 +7,10 @@
  *
  * Quirks of x11vnc it lives with: the socket exists only while the room runs (the connection is
  * retried every `retryMs` until the watch stops); x11vnc sends a copy to every client, and also
- * echoes what a driver pastes (ClientCutText) to all of them: the gateway tells `pasted()`, and the
- * next identical text from the room is that echo, not a copy. It sends no ServerCutText in the first
+ * echoes what a driver pastes (ClientCutText) to all of them, and sends it again as its cut buffer 0
+ * when its hold on a new client ends: the gateway tells `pasted()`, and a text from the room equal
+ * to a paste of the last PASTE_ECHO_MS is that echo, not a copy (so a pasted password never goes
+ * to the viewers). It sends no ServerCutText in the first
  * 15 s after its first client (units/x11vnc@.service), so a watch started when the first
  * participant joins is past that by the time anybody copies.
  */
@@ -30,11 +32,12 @@ interface Watched {
   socket: Socket | null;
   retry: NodeJS.Timeout | null;
   stopped: boolean;
-  /** Texts a driver pasted whose echo has not come back yet (the last few). */
-  pastes: Buffer[];
+  /** What drivers pasted lately (the last few), and when. */
+  pastes: Array<{ text: Buffer; at: number }>;
 }
 
-const MAX_PENDING_PASTES = 4;
+const MAX_PASTES = 4;
+const PASTE_ECHO_MS = 60_000;
 
 export class ClipboardWatch {
   private readonly rooms = new Map<string, Watched>();
@@ -62,8 +65,8 @@ export class ClipboardWatch {
   pasted(roomId: string, text: Buffer): void {
     const w = this.rooms.get(roomId);
     if (!w) return;
-    w.pastes.push(text);
-    if (w.pastes.length > MAX_PENDING_PASTES) w.pastes.shift();
+    w.pastes.push({ text, at: Date.now() });
+    if (w.pastes.length > MAX_PASTES) w.pastes.shift();
   }
 
   watching(roomId: string): boolean {
@@ -87,9 +90,8 @@ export class ClipboardWatch {
       for (const ev of reader.push(chunk)) {
         if (ev.kind === 'unframed') return void socket.destroy(); // cannot be framed: start afresh
         if (ev.kind !== 'cut-text' || ev.text.length === 0) continue; // no copy: see session.ts
-        const echo = w.pastes.findIndex((p) => p.equals(ev.text));
-        if (echo >= 0) w.pastes.splice(echo, 1);
-        else this.deps.onCopy(roomId, ev.text);
+        const echo = w.pastes.some((p) => Date.now() - p.at < PASTE_ECHO_MS && p.text.equals(ev.text));
+        if (!echo) this.deps.onCopy(roomId, ev.text);
       }
     };
     socket.on('data', read);
