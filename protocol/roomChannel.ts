@@ -14,7 +14,11 @@ export const CLIENT_MESSAGE_MAX_CHARS = 2048;
 /** Longest participant ID a `pass` / `decline` may name. */
 export const PARTICIPANT_ID_MAX_CHARS = 64;
 
-/** This participant, as the server made it on this connection (a reconnection is someone new). */
+/**
+ * This participant, as the server made it on this connection. A reconnection that shows the last
+ * welcome's ID and key (`resume`) within 30 s of the drop is the same participant again (same ID,
+ * a new key); any other is someone new.
+ */
 export interface Me {
   id: string;
   /** Proves who we are to GetVncToken; never shown to others. */
@@ -83,4 +87,6 @@ export function decodeServerMessage(text: string): ServerMessage | null {
 }
 
 /** The channel's path for a room and a display name. */
-export const channelPath = (roomId: string, name: string): string => `/api/rooms/${roomId}/events?name=${encodeURIComponent(name)}`;
+/** `resume`: `ID.KEY` of this page's last welcome, to come back as that participant (server/presence/rejoins.ts). */
+export const channelPath = (roomId: string, name: string, resume?: string | null): string =>
+  `/api/rooms/${roomId}/events?name=${encodeURIComponent(name)}${resume ? `&resume=${encodeURIComponent(resume)}` : ''}`;

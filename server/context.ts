@@ -28,6 +28,8 @@ import { SessionLimits, type SessionWarning } from './rooms/sessionLimits.js';
 import type { ServerMessage } from '../protocol/roomChannel.js';
 import { RecordingsService } from './recordings/service.js';
 import { RoomCpu } from './metrics/roomCpu.js';
+import { Rejoins } from './presence/rejoins.js';
+import { ParticipantStore } from './store/participantStore.js';
 
 export interface ContextOptions {
   config: Config;
@@ -70,6 +72,10 @@ export function createContext(opts: ContextOptions): AppContext {
   vnc.onInput((roomId, participantId) => {
     if (participantId !== null) arbiter.activity(roomId, participantId);
   });
+  // Pages come back as who they were after a drop or a restart; the driver's seat waits for them.
+  const rejoins = new Rejoins(new ParticipantStore(db), now);
+  for (const seat of rejoins.restore()) arbiter.reserve(seat.roomId, seat.id, seat.until);
+  arbiter.onControlChange((change) => rejoins.holderChanged(change.roomId, change.to));
   // Idle stop and time limits: the channel's counts come in, warnings go out to the channel.
   const sessions = new SessionLimits({ rooms, defaults: config.session, now, log, onWarning: (roomId, w) => ctx.presence.announce(roomId, timeLimitMessage(w)) });
   const timeLimitMessages = (roomId: string) => {
@@ -106,6 +112,7 @@ export function createContext(opts: ContextOptions): AppContext {
     limits: config.control,
     now,
     onOccupancy: (roomId, count) => sessions.occupancy(roomId, count),
+    rejoins,
     joinMessages: (roomId) => [...timeLimitMessages(roomId), recordings.indicator(roomId)],
     watchClipboard: (roomId) => clipboardWatch.watch(roomId),
   });

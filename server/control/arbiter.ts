@@ -8,6 +8,8 @@
  *   oldest pending request, else nobody holds it and the next request gets it at once.
  * - An idle holder is warned, then loses control.
  * - The admin can take control at any time.
+ * - After a restart of the service, the driver's seat is kept for them for a grace period
+ *   (reserve()): others who come back first wait; the driver rejoining gets it back.
  * Every method returns whether anything changed, so the caller knows when to broadcast. A change
  * of holder is also an event (events.ts), whichever method caused it: the VNC gateway and the room
  * channel follow those, not the caller.
@@ -55,6 +57,8 @@ export type TickResult = { roomId: string; kind: 'warn'; holder: string; msLeft:
 export class ControlArbiter implements ControlPolicy, ControlChanges {
   private readonly rooms = new Map<string, RoomControlState>();
   private readonly events = new ControlEvents();
+  /** Seats kept for a driver expected back (reserve()), until a time. */
+  private readonly reserved = new Map<string, { id: string; until: number }>();
 
   constructor(
     private readonly now: () => number,
@@ -84,8 +88,19 @@ export class ControlArbiter implements ControlPolicy, ControlChanges {
     const state = this.room(roomId);
     if (state.participants.some((p) => p.id === participant.id)) return false;
     state.participants.push({ ...participant, joinedAt: this.now() });
-    if (state.holder === null && state.participants.length === 1) this.give(roomId, state, participant.id);
+    const seat = this.seat(roomId);
+    if (seat === participant.id) {
+      this.reserved.delete(roomId);
+      if (state.holder === null) this.give(roomId, state, participant.id);
+    } else if (seat === null && state.holder === null && state.participants.length === 1) {
+      this.give(roomId, state, participant.id);
+    }
     return true;
+  }
+
+  /** The room's driver before a restart, expected back until `until`: nobody else gets control unasked or by asking meanwhile. */
+  reserve(roomId: string, participantId: string, until: number): void {
+    this.reserved.set(roomId, { id: participantId, until });
   }
 
   rename(roomId: string, participantId: string, name: string): boolean {
@@ -109,7 +124,7 @@ export class ControlArbiter implements ControlPolicy, ControlChanges {
     const state = this.room(roomId);
     this.member(roomId, participantId);
     if (state.holder === participantId || state.requests.includes(participantId)) return false;
-    if (state.holder === null) this.give(roomId, state, participantId);
+    if (state.holder === null && this.seat(roomId) === null) this.give(roomId, state, participantId);
     else state.requests.push(participantId);
     return true;
   }
@@ -148,6 +163,7 @@ export class ControlArbiter implements ControlPolicy, ControlChanges {
     const p = this.member(roomId, adminId);
     if (!p.isAdmin) throw new ControlError('not_admin', 'only the admin can take control');
     const state = this.room(roomId);
+    this.reserved.delete(roomId);
     if (state.holder === adminId) return false;
     this.give(roomId, state, adminId);
     return true;
@@ -167,6 +183,7 @@ export class ControlArbiter implements ControlPolicy, ControlChanges {
   tick(): TickResult[] {
     const out: TickResult[] = [];
     const now = this.now();
+    this.expireSeats(now);
     for (const [roomId, state] of this.rooms) {
       if (state.holder === null || state.holderActiveAt === null) continue;
       const idle = now - state.holderActiveAt;
@@ -180,6 +197,24 @@ export class ControlArbiter implements ControlPolicy, ControlChanges {
       }
     }
     return out;
+  }
+
+  /** The participant a seat is kept for, while it is kept. */
+  private seat(roomId: string): string | null {
+    const r = this.reserved.get(roomId);
+    return r && r.until > this.now() ? r.id : null;
+  }
+
+  /** A driver who did not come back in time: control goes on as if they had left. */
+  private expireSeats(now: number): void {
+    for (const [roomId, r] of this.reserved) {
+      if (r.until > now) continue;
+      this.reserved.delete(roomId);
+      const state = this.rooms.get(roomId);
+      if (!state || state.holder !== null) continue;
+      if (state.requests.length > 0) this.handOn(roomId, state);
+      else if (state.participants.length === 1) this.give(roomId, state, state.participants[0]!.id);
+    }
   }
 
   private give(roomId: string, state: RoomControlState, participantId: string): void {

@@ -18,7 +18,6 @@
  * protocol/closeCodes.ts (4004 room deleted, 4029 over a cap: the reason says which); what a page
  * sends is checked here against a schema of the same shape before anything reads it.
  */
-import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
 import type { WSContext } from 'hono/ws';
@@ -35,6 +34,7 @@ import type { ControlLimits } from '../control/limits.js';
 import { ParticipantCaps, type ConnectionRates } from './caps.js';
 import { ChatRelay, chatMessageSchemas, isChatMessage } from './chatRelay.js';
 import { ClipboardRelay } from './clipboardRelay.js';
+import { newIdentity, type Rejoins } from './rejoins.js';
 import { CLOSE_OVER_CAP, CLOSE_ROOM_DELETED } from '../../protocol/closeCodes.js';
 import { CLIENT_MESSAGE_MAX_CHARS, NAME_MAX_CHARS, PARTICIPANT_ID_MAX_CHARS, SIMPLE_ACTIONS, TARGETED_ACTIONS, encodeMessage, type ClientMessage, type ServerMessage } from '../../protocol/roomChannel.js';
 
@@ -73,6 +73,8 @@ export interface HubDeps {
   onOccupancy?: (roomId: string, count: number) => void;
   /** Hears a room's session clipboard until the returned stop (vnc/clipboardWatch.ts, wired in context.ts). */
   watchClipboard?: (roomId: string) => () => void;
+  /** Pages coming back as who they were (rejoins.ts); without it every connection is someone new. */
+  rejoins?: Rejoins;
 }
 
 export class PresenceHub {
@@ -118,6 +120,7 @@ export class PresenceHub {
     this.unsubscribeControl = null;
     this.chat.stop();
     this.clipboard.stop();
+    this.deps.rejoins?.freeze(); // these closes are no leaves: the pages come back (rejoins.ts)
     for (const c of this.connections.values()) c.ws.close(1001, 'server shutting down');
   }
 
@@ -171,14 +174,18 @@ export class PresenceHub {
       const { room, isAdmin, grant, address } = c.get('roomSocket');
       const roomId = room.id;
       const name = c.get('participantName');
-      const id = randomBytes(9).toString('base64url');
-      const key = randomBytes(24).toString('base64url');
+      const resume = c.req.query('resume');
+      let id: string | null = null; // known once open: a resumed identity is checked then, with the others
       return upgradeWebSocket(c, {
         onOpen: (_event, ws) => {
           // Counted here, not before the upgrade, so that concurrent upgrades cannot all pass.
           const refusal = this.caps.refusal(this.connections.values(), { roomId, address, isAdmin });
           if (refusal) return ws.close(CLOSE_OVER_CAP, refusal);
+          const who = this.deps.rejoins?.identityFor(roomId, resume, (pid) => this.connections.has(pid)) ?? newIdentity();
+          id = who.id;
+          const key = who.key;
           this.connections.set(id, { roomId, id, key, ws, address, isAdmin, rates: this.caps.rates() });
+          this.deps.rejoins?.joined(roomId, { id, key, isAdmin });
           this.grantOf.set(id, grant);
           this.occupancyChanged(roomId);
           this.clipboard.joined(roomId);
@@ -190,9 +197,9 @@ export class PresenceHub {
           this.deps.arbiter.join(roomId, { id, name, isAdmin });
           this.afterChange(roomId, before, true);
         },
-        onMessage: (event) => this.onMessage(id, event.data),
-        onClose: () => this.disconnect(id),
-        onError: () => this.disconnect(id),
+        onMessage: (event) => id !== null && this.onMessage(id, event.data),
+        onClose: () => id !== null && this.disconnect(id),
+        onError: () => id !== null && this.disconnect(id),
       });
     };
     return [checkName, upgrade];
@@ -243,6 +250,7 @@ export class PresenceHub {
     if (!conn) return;
     this.connections.delete(id);
     this.grantOf.delete(id);
+    this.deps.rejoins?.left(conn.roomId, id);
     this.occupancyChanged(conn.roomId);
     this.deps.vncTokens.forget({ roomId: conn.roomId, participantId: id, isAdmin: conn.isAdmin });
     this.chat.left(conn.roomId, id);

@@ -53,6 +53,21 @@ const MIGRATIONS: string[] = [
   UPDATE rooms SET started_at = updated_at WHERE desired_state = 'running';
   UPDATE rooms SET stop_reason = 'admin' WHERE desired_state = 'stopped';
   `,
+  // 4: who is on each room's channel and who drives (presence/rejoins.ts), so that a restart of
+  // the admin service gives pages back their identity and the driver control. Only the sha256 of
+  // a participant's key is kept; left_at: when their channel closed (they may come back within
+  // the grace period), NULL while connected.
+  `
+  CREATE TABLE room_participants (
+    room_id    TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    id         TEXT NOT NULL,
+    key_hash   TEXT NOT NULL,
+    is_admin   INTEGER NOT NULL,
+    holder     INTEGER NOT NULL DEFAULT 0,
+    left_at    INTEGER,
+    PRIMARY KEY (room_id, id)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,7 +2,8 @@
  * Faults the booted appliance survives (issue 13 part 5), each read back from what a viewer gets:
  * kill -9 of nginx (systemd restarts it; RTMP, HLS and the pages come back), kill -9 and a restart
  * of the admin service (the room's processes, its encoder included, are not restarted: the ingest
- * buffer holds the encoder's connections; the fast path plays again), kill -9 of the ingest buffer,
+ * buffer holds the encoder's connections; the fast path plays again; the driver and a viewer rejoin
+ * as who they were and the driver keeps control), kill -9 of the ingest buffer,
  * the system bus restarting (the admin service reconnects and drives rooms again), and the
  * database intact after all of it. kill -9 of each room member is in rooms.test.ts.
  */
@@ -14,6 +15,7 @@ import type { Appliance } from '../harness/appliance.js';
 import type { PageServer } from '../support/pageServer.js';
 import { useBootedAppliance } from '../support/bootedAppliance.js';
 import { eventually } from '../support/eventually.js';
+import { joinRoom, type Member } from '../support/testApp.js';
 
 const execFileP = promisify(execFile);
 const PORT = 8800;
@@ -114,6 +116,36 @@ describe('faults the appliance survives', () => {
     expect(await sh(`systemctl is-active room@${roomId}.target`)).toBe('active');
     const room = (await (await api(`/api/rooms/${roomId}`)).json()) as { status: { state: string } };
     expect(room.status.state).toBe('live');
+  }, 120_000);
+
+  it('kill -9 and a restart of the admin service: the driver and a viewer come back as who they were, and the driver keeps control', async () => {
+    const host = new URL(appliance.baseUrl).host;
+    const holderOf = (m: Member) => m.next((msg) => msg.type === 'state' && (msg as { holder: string | null }).holder !== null, 15_000).then((msg) => (msg as { holder: string }).holder);
+    let ana = await joinRoom(host, roomId, 'Ana');
+    expect(await holderOf(ana)).toBe(ana.you.id);
+    let bo = await joinRoom(host, roomId, 'Bo');
+    const adminPid = await mainPid('streambox-admin.service');
+    for (const [how, act] of [['kill -9', () => sh(`kill -9 ${adminPid}`)], ['systemctl restart', () => sh('systemctl restart streambox-admin.service')]] as const) {
+      const closed = Promise.all([ana, bo].map((m) => new Promise((resolve) => m.ws.once('close', resolve))));
+      const at = Date.now();
+      await act();
+      await closed;
+      await eventually('the admin service back', healthy, (h) => h?.ok === true && h.runtime.ok, 30_000);
+      // The viewer is back first and asks: the driver's seat waits for the driver.
+      const bo2 = await joinRoom(host, roomId, 'Bo', undefined, `${bo.you.id}.${bo.you.key}`);
+      expect(bo2.you.id, how).toBe(bo.you.id);
+      bo2.send({ type: 'request' });
+      await bo2.next((msg) => msg.type === 'state' && (msg as { requests: string[] }).requests.includes(bo.you.id), 10_000);
+      const ana2 = await joinRoom(host, roomId, 'Ana', undefined, `${ana.you.id}.${ana.you.key}`);
+      expect(ana2.you.id, how).toBe(ana.you.id);
+      expect(await holderOf(bo2), how).toBe(ana.you.id);
+      // The driver drives again: a VNC token with the new key.
+      const token = await fetch(`${appliance.baseUrl}/api/rooms/${roomId}/vnc-token`, { method: 'POST', headers: { 'content-type': 'application/json', origin: appliance.baseUrl }, body: JSON.stringify({ participantId: ana2.you.id, participantKey: ana2.you.key }) });
+      expect(token.status, how).toBe(200);
+      console.log(`admin ${how}: driver back in control ${Date.now() - at} ms after`);
+      [ana, bo] = [ana2, bo2];
+    }
+    for (const m of [ana, bo]) m.ws.close();
   }, 120_000);
 
   it('kill -9 of the ingest buffer: systemd brings it back, the encoder reconnects, and the fast path plays again', async () => {

@@ -13,6 +13,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { RoomRuntime } from '../../server/runtime/types.js';
+import { channelPath } from '../../protocol/roomChannel.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -90,8 +91,8 @@ export interface Member {
 }
 
 /** Joins a room's channel like the room page does. */
-export async function joinRoom(host: string, roomId: string, name: string, cookie?: string): Promise<Member> {
-  const ws = new WebSocket(`ws://${host}/api/rooms/${roomId}/events?name=${encodeURIComponent(name)}`, { headers: { origin: `http://${host}`, ...(cookie ? { cookie } : {}) } });
+export async function joinRoom(host: string, roomId: string, name: string, cookie?: string, resume?: string): Promise<Member> {
+  const ws = new WebSocket(`ws://${host}${channelPath(roomId, name, resume)}`, { headers: { origin: `http://${host}`, ...(cookie ? { cookie } : {}) } });
   const messages: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   ws.on('message', (data) => {

@@ -20,6 +20,47 @@ describe('control arbiter', () => {
     expect(arbiter.mayDrive('other', { participantId: 'a', isAdmin: false })).toBe(false);
   });
 
+  it('keeps a seat for the driver expected back: others wait, the driver gets control on joining', () => {
+    const { arbiter, join, clock } = setup();
+    arbiter.reserve('r', 'a', 30_000);
+    join('b'); // alone, but the seat is kept
+    expect(arbiter.holder('r')).toBeNull();
+    arbiter.request('r', 'b');
+    expect(arbiter.holder('r')).toBeNull();
+    expect(arbiter.state('r').requests).toEqual(['b']);
+    clock.now = 10_000;
+    arbiter.tick();
+    join('a');
+    expect(arbiter.holder('r')).toBe('a');
+    expect(arbiter.state('r').requests).toEqual(['b']);
+    // The seat is used up: a second restart-less leave and join is ordinary.
+    arbiter.leave('r', 'a');
+    expect(arbiter.holder('r')).toBe('b');
+  });
+
+  it('frees a kept seat when its time is up: to the oldest request, or the only one there', () => {
+    const { arbiter, join, clock } = setup();
+    arbiter.reserve('r', 'a', 30_000);
+    join('b');
+    join('c');
+    arbiter.request('r', 'c');
+    clock.now = 30_000;
+    arbiter.tick();
+    expect(arbiter.holder('r')).toBe('c');
+
+    arbiter.reserve('s', 'a', 30_000);
+    arbiter.join('s', { id: 'd', name: 'D', isAdmin: false });
+    clock.now = 60_000;
+    arbiter.tick();
+    expect(arbiter.holder('s')).toBe('d');
+    // The admin does not wait for anyone.
+    arbiter.reserve('t', 'a', 90_000);
+    arbiter.join('t', { id: 'adm', name: 'Admin', isAdmin: true });
+    expect(arbiter.holder('t')).toBeNull();
+    arbiter.take('t', 'adm');
+    expect(arbiter.holder('t')).toBe('adm');
+  });
+
   it('queues requests; the holder passes or declines', () => {
     const { arbiter, join } = setup();
     join('a');

@@ -81,6 +81,7 @@ describe('JSON messages', () => {
     expect(decodeServerMessage('{"type":"room","state":"live"}')).toEqual({ type: 'room', state: 'live' });
     for (const text of ['', 'nope', '42', '"room"', 'null', '{"type":3}']) expect(decodeServerMessage(text)).toBeNull();
     expect(channelPath('abc', 'Ann & Bo')).toBe('/api/rooms/abc/events?name=Ann%20%26%20Bo');
+    expect(channelPath('abc', 'Bo', 'id1.k-_y')).toBe('/api/rooms/abc/events?name=Bo&resume=id1.k-_y');
   });
 });
 

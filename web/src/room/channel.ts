@@ -1,7 +1,9 @@
 /**
  * The room channel: one WebSocket per participant (its messages and close codes: protocol/).
- * Reconnects with backoff when it drops; every new connection is a new participant identity
- * (a fresh welcome), so callers reset what they knew about themselves on 'welcome'.
+ * Reconnects with backoff when it drops, showing the last welcome's ID and key (`resume`): within
+ * the server's grace period (30 s; a restart of the admin service included) it is the same
+ * participant again, and the driver keeps control; later it is someone new. Either way a fresh
+ * welcome comes, so callers reset what they knew about themselves on 'welcome'.
  */
 import { CLOSE_OVER_CAP, CLOSE_PASSWORD_CHANGED, CLOSE_REMOVED, CLOSE_ROOM_DELETED } from '../../../protocol/closeCodes.js';
 import { channelPath, decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../../../protocol/roomChannel.js';
@@ -30,6 +32,8 @@ export class RoomChannel {
   private closedByUs = false;
   private everOpened = false;
   private failuresBeforeOpen = 0;
+  /** `ID.KEY` of the last welcome. */
+  private resume: string | null = null;
 
   constructor(
     private readonly roomId: string,
@@ -76,7 +80,7 @@ export class RoomChannel {
 
   private open(): void {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${proto}//${location.host}${channelPath(this.roomId, this.name)}`;
+    const url = `${proto}//${location.host}${channelPath(this.roomId, this.name, this.resume)}`;
     this.hooks.onStatus(this.everOpened ? 'reconnecting' : 'connecting', { attempt: this.attempt });
     const ws = new WebSocket(url);
     this.ws = ws;
@@ -91,6 +95,7 @@ export class RoomChannel {
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') return;
       const msg = decodeServerMessage(ev.data);
+      if (msg?.type === 'welcome') this.resume = `${msg.you.id}.${msg.you.key}`;
       if (msg) this.hooks.onMessage(msg);
     };
     ws.onclose = (ev) => {
