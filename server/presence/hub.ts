@@ -16,39 +16,31 @@
  * room whose clipboard is 'everyone', what the session copies (clipboardRelay.ts).
  * The messages (both directions) and close codes are protocol/roomChannel.ts and
  * protocol/closeCodes.ts (4004 room deleted, 4029 over a cap: the reason says which); what a page
- * sends is checked here against a schema of the same shape before anything reads it.
+ * sends is checked against a schema of the same shape (clientMessages.ts) before anything reads it;
+ * room changes reach the participants through roomNews.ts.
  */
 import type { MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
 import type { WSContext } from 'hono/ws';
-import { z } from 'zod';
 import { ControlArbiter, ControlError } from '../control/arbiter.js';
 import type { RoomsService } from '../rooms/service.js';
 import type { VncTokens } from '../control/vncTokens.js';
 import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
 import { safeEqual } from '../auth/secrets.js';
-import { isCleanText } from '../http/text.js';
 import type { AppEnv } from '../http/env.js';
 import type { ControlLimits } from '../control/limits.js';
 import { ParticipantCaps, type ConnectionRates } from './caps.js';
-import { ChatRelay, chatMessageSchemas, isChatMessage } from './chatRelay.js';
+import { ChatRelay, isChatMessage } from './chatRelay.js';
+import { messageSchema, nameSchema } from './clientMessages.js';
+import { RoomNews } from './roomNews.js';
 import { ClipboardRelay } from './clipboardRelay.js';
 import { newIdentity, type Rejoins } from './rejoins.js';
 import { CLOSE_OVER_CAP, CLOSE_ROOM_DELETED } from '../../protocol/closeCodes.js';
-import { CLIENT_MESSAGE_MAX_CHARS, NAME_MAX_CHARS, PARTICIPANT_ID_MAX_CHARS, SIMPLE_ACTIONS, TARGETED_ACTIONS, encodeMessage, type ClientMessage, type ServerMessage } from '../../protocol/roomChannel.js';
+import { CLIENT_MESSAGE_MAX_CHARS, NAME_MAX_CHARS, encodeMessage, type ServerMessage } from '../../protocol/roomChannel.js';
 
 /** Participant-list changes are batched this long. */
 const STATE_BATCH_MS = 100;
-
-const nameSchema = z.string().trim().min(1).max(NAME_MAX_CHARS).refine(isCleanText); // no control or bidi-override characters
-const messageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
-  z.object({ type: z.enum(SIMPLE_ACTIONS) }),
-  z.object({ type: z.enum(TARGETED_ACTIONS), to: z.string().max(PARTICIPANT_ID_MAX_CHARS) }),
-  z.object({ type: z.literal('cursor'), x: z.number().min(0).max(1), y: z.number().min(0).max(1) }),
-  z.object({ type: z.literal('rename'), name: nameSchema }),
-  ...chatMessageSchemas,
-]);
 
 interface Connection {
   roomId: string;
@@ -87,9 +79,18 @@ export class PresenceHub {
   private readonly caps: ParticipantCaps;
   readonly chat: ChatRelay; // chatRelay.ts: answers through this hub's send and broadcast
   readonly clipboard: ClipboardRelay; // clipboardRelay.ts: copies to everyone, for 'everyone' rooms
+  private readonly news: RoomNews;
 
   constructor(private readonly deps: HubDeps) {
     this.caps = new ParticipantCaps(deps.limits, deps.now);
+    this.news = new RoomNews({
+      rooms: deps.rooms,
+      occupied: () => [...new Set([...this.connections.values()].map((c) => c.roomId))],
+      broadcast: (r, m) => this.broadcast(r, m),
+      closeRoom: (r) => {
+        for (const c of this.connections.values()) if (c.roomId === r) c.ws.close(CLOSE_ROOM_DELETED, 'room deleted');
+      },
+    });
     this.clipboard = new ClipboardRelay({ rooms: deps.rooms, watch: deps.watchClipboard ?? (() => () => {}), broadcast: (r, m) => this.broadcast(r, m) });
     this.chat = new ChatRelay({ arbiter: deps.arbiter, rooms: deps.rooms, send: (id, m) => this.send(id, m), broadcast: (r, m) => this.broadcast(r, m), ...(deps.now ? { now: deps.now } : {}) });
   }
@@ -98,7 +99,7 @@ export class PresenceHub {
   start(tickMs = 1000): void {
     this.timer ??= setInterval(() => this.tick(), tickMs);
     this.timer.unref();
-    this.unsubscribe ??= this.deps.rooms.onChange((roomId) => this.roomChangedSoon(roomId));
+    this.unsubscribe ??= this.deps.rooms.onChange((roomId) => this.news.soon(roomId));
     // Whatever moved control (an action here, a leave, the idle rule), everyone hears at once.
     this.unsubscribeControl ??= this.deps.arbiter.onControlChange((change) => {
       this.broadcastState(change.roomId);
@@ -109,10 +110,9 @@ export class PresenceHub {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    for (const t of this.pendingRooms.values()) clearTimeout(t);
+    this.news.stop();
     for (const t of this.pendingState.values()) clearTimeout(t);
     this.pendingState.clear();
-    this.pendingRooms.clear();
     this.timer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
@@ -289,37 +289,6 @@ export class PresenceHub {
       requests: s.requests,
       participants: s.participants.map((p) => ({ id: p.id, name: p.name, isAdmin: p.isAdmin })),
     });
-  }
-
-  /**
-   * systemd sends a burst of PropertiesChanged while a room starts or stops; tell participants
-   * once the burst settles rather than asking systemd for the room's status on every signal.
-   */
-  private readonly pendingRooms = new Map<string | null, NodeJS.Timeout>();
-  private roomChangedSoon(roomId: string | null): void {
-    if (this.pendingRooms.has(roomId)) return;
-    const timer = setTimeout(() => {
-      this.pendingRooms.delete(roomId);
-      void this.roomChanged(roomId);
-    }, 200);
-    timer.unref();
-    this.pendingRooms.set(roomId, timer);
-  }
-
-  private async roomChanged(roomId: string | null): Promise<void> {
-    const ids = roomId ? [roomId] : [...new Set([...this.connections.values()].map((c) => c.roomId))];
-    for (const id of ids) {
-      if (![...this.connections.values()].some((c) => c.roomId === id)) continue;
-      let state: string;
-      let stopReason: string | null = null;
-      try {
-        ({ state, stopReason } = await this.deps.rooms.status(this.deps.rooms.get(id)));
-      } catch {
-        state = 'deleted';
-      }
-      this.broadcast(id, { type: 'room', state, stopReason });
-      if (state === 'deleted') for (const c of this.connections.values()) if (c.roomId === id) c.ws.close(CLOSE_ROOM_DELETED, 'room deleted');
-    }
   }
 
   private occupancyChanged(roomId: string): void {
