@@ -14,7 +14,7 @@
 import { RuntimeJobError, RuntimeUnavailableError, type RoomRuntime, type RoomSpec } from '../runtime/types.js';
 import type { RoomStore } from '../store/roomStore.js';
 import type { Logger } from '../log.js';
-import { capacityExceeded, conflict, notFound, unavailable } from '../errors.js';
+import { AppError, capacityExceeded, conflict, notFound, unavailable } from '../errors.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import { newRoomId, newSecret } from './ids.js';
 import { roomStatus, withStopReason } from './status.js';
@@ -169,7 +169,10 @@ export class RoomsService {
     await this.exclusive(id, async () => {
       this.get(id); // 404 when it is already gone
       this.deps.store.setDesiredState(id, 'deleting', this.now());
-      await this.finishDelete(id);
+      await this.finishDelete(id).catch((err: unknown) => {
+        if (!(err instanceof RuntimeJobError)) throw err;
+        throw new AppError(502, 'delete_incomplete', `${err.message}; the room stays 'deleting': delete it again to retry`);
+      });
     });
     this.emit(id);
   }

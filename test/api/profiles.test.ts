@@ -131,6 +131,23 @@ describe('keep logins', () => {
     expect(runtime.running.has(room.id), 'the room runs again').toBe(true);
   });
 
+  it('keeps a room in deleting, and says so, when its profile could not be removed', async () => {
+    const room = await (await create({ ...VALID, keepLogins: true })).json();
+    const remove = runtime.remove.bind(runtime);
+    runtime.remove = async () => {
+      throw new (await import('../../server/runtime/types.js')).RuntimeJobError(`browser@${room.id}.service`, 'clean-failed', 'disk on fire', 'browser');
+    };
+    const res = await t.app.request(`/api/rooms/${room.id}`, { method: 'DELETE', headers: { cookie, origin: 'http://localhost' } });
+    expect(res.status).toBe(502);
+    const body = await res.json();
+    expect(body.error.code).toBe('delete_incomplete');
+    expect(body.error.message).toContain('disk on fire');
+    expect((await (await t.app.request(`/api/rooms/${room.id}`, { headers: { cookie } })).json()).status.desiredState).toBe('deleting');
+    runtime.remove = remove;
+    expect((await t.app.request(`/api/rooms/${room.id}`, { method: 'DELETE', headers: { cookie, origin: 'http://localhost' } })).status, 'a retry finishes it').toBe(204);
+    expect(runtime.profiles.has(room.id)).toBe(false);
+  });
+
   it('removes the kept profile when the room is deleted', async () => {
     const room = await (await create({ ...VALID, keepLogins: true })).json();
     expect(runtime.profiles.has(room.id)).toBe(true);

@@ -8,7 +8,8 @@
  * systemd's quirks: CleanUnit answers as soon as its helper process is started; the unit then
  * reads ActiveState "maintenance" until the removal ends, and its result is the service's
  * CleanResult. It refuses a unit that is not inactive (UnitBusy / "not inactive"), and answers
- * NothingToClean when the directory is not there (already clean: success here).
+ * NothingToClean when the directory is not there (already clean: success here), NoSuchUnit when
+the template is not installed (nothing of it can exist either).
  */
 import { BusCallError, I_MANAGER, I_SERVICE, I_UNIT, MANAGER_PATH, type SystemdBus } from './bus.js';
 
@@ -23,13 +24,14 @@ export class CleanStateError extends Error {
   }
 }
 
-const NOTHING_TO_CLEAN = 'org.freedesktop.systemd1.NothingToClean';
+/** Nothing there (never started, already clean), or no such unit (its template is gone). */
+const NOTHING_TO_CLEAN = new Set(['org.freedesktop.systemd1.NothingToClean', 'org.freedesktop.systemd1.NoSuchUnit']);
 
 export async function cleanUnitState(bus: SystemdBus, unit: string, timeoutMs: number, pollMs = 100): Promise<void> {
   try {
     await bus.call(MANAGER_PATH, I_MANAGER, 'CleanUnit', 'sas', [unit, ['state']]);
   } catch (err) {
-    if (err instanceof BusCallError && err.dbusName === NOTHING_TO_CLEAN) return;
+    if (err instanceof BusCallError && NOTHING_TO_CLEAN.has(err.dbusName)) return;
     if (err instanceof BusCallError && err.dbusName.startsWith('org.freedesktop.')) throw new CleanStateError(unit, err.message);
     throw err;
   }
