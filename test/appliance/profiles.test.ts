@@ -89,6 +89,9 @@ describe('keep logins', () => {
     await eventually(`visit ${count + 1} of ${tag}`, async () => site.visits(tag).length, (n) => n > count, 60_000, 200);
     return site.visits(tag)[count]!;
   };
+  /** Chromium writes cookies to its SQLite file within 30 s (and at a clean exit): wait for it. */
+  const onDisk = (profile: string) =>
+    eventually('the login cookie written to disk', () => sh(`grep -rl sbxlogin ${profile}/Default --include=Cookies | wc -l`), (n) => Number(n) > 0, 60_000, 1000);
   const restartRoom = async (id: string) => {
     await action(id, 'stop');
     await action(id, 'start');
@@ -108,13 +111,14 @@ describe('keep logins', () => {
     expect(await nextVisit('kept', 0)).toEqual({ cookie: null, stored: null });
     expect(await nextVisit('plain', 0)).toEqual({ cookie: null, stored: null });
 
-    // The profile is where the issue says, as the room's own user (the browser's UID), and the
-    // admin service's user cannot read it.
+    // The profile is where the issue says, 0700 under the root-only /var/lib/private (on disk
+    // systemd 257 keeps it owned by nobody and maps it to the room's dynamic UID inside the
+    // unit: measured), and the admin service's user cannot read it.
     expect(await sh(`readlink /var/lib/streambox/profiles/${kept.id}`)).toBe(`../../private/streambox/profiles/${kept.id}`);
-    const browserUid = await sh(`ps -o uid= -p $(systemctl show -P MainPID browser@${kept.id}.service)`);
-    expect(await sh(`stat -c '%u %a' ${profile}`)).toBe(`${browserUid} 700`);
+    expect(await sh(`stat -c '%a' ${profile}`)).toBe('700');
     expect(await sh(`stat -c '%U:%G %a' /var/lib/private`)).toBe('root:root 700');
     expect(await sh(`runuser -u streambox -- ls /var/lib/streambox/profiles/${kept.id}/ 2>&1 >/dev/null; echo "exit $?"`)).toMatch(/Permission denied[\s\S]*exit [12]/);
+    await onDisk(profile);
 
     // 1. The room restarted (stop, start): the kept room comes back logged in.
     await restartRoom(kept.id);
@@ -133,8 +137,7 @@ describe('keep logins', () => {
 
     // 3. Chromium killed (kill -9) once the profile is on disk: systemd brings it back on the
     // same profile ("Default"), not a new one beside it.
-    // (Chromium writes cookies to its SQLite file within 30 s, and at a clean exit.)
-    await eventually('the cookie written to disk', () => sh(`grep -rl sbxlogin ${profile}/Default --include=Cookies | wc -l`), (n) => Number(n) > 0, 60_000, 1000);
+    await onDisk(profile);
     await sh(`systemctl kill -s KILL browser@${kept.id}.service`);
     expect(await nextVisit('kept', 3), 'after kill -9 of the browser').toEqual({ cookie: login, stored });
     expect(await sh(`ls ${profile}`)).not.toMatch(/Profile 1/);
@@ -157,6 +160,7 @@ describe('keep logins', () => {
     expect(((await res.json()) as { status: { state: string } }).status.state).toBe('live');
     expect(await nextVisit('kept', before), 'after Reset browser').toEqual({ cookie: null, stored: null });
     // Logged in again, then restarted: the new login is kept (the profile works after a reset).
+    await onDisk(`/var/lib/private/streambox/profiles/${kept.id}`);
     await restartRoom(kept.id);
     const again = await nextVisit('kept', before + 1);
     expect(again.cookie).toMatch(/^[0-9a-f]{16}$/);
