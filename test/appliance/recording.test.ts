@@ -4,7 +4,8 @@
  * ~7 s, stopped and downloaded; ffprobe (on this host, on the downloaded bytes) finds H.264 and
  * AAC and the duration of the wall-clock time recorded within 1.5 s. A recorder killed with
  * SIGKILL mid-way leaves a file that still plays up to its last fragment, and the recording reads
- * ended with the reason. Deleting the room removes every file, the recorder's env file, and the
+ * ended with the reason. A restart of the admin service mid-way takes the recording up again (the
+ * recorder runs on). Deleting the room removes every file, the recorder's env file, and the
  * unit stays inactive. The recorder runs as its own dynamic user, the files are the admin's.
  */
 import { execFileSync } from 'node:child_process';
@@ -111,6 +112,26 @@ describe('recording a room', () => {
     await new Promise((r) => setTimeout(r, 2500)); // past the recorder's first fragment: an empty recording is not kept
     await action('stop');
     expect((await list()).recordings).toHaveLength(3);
+  }, 120_000);
+
+  it('a restart of the admin service takes up the recording still going, and stops it', async () => {
+    const before = (await list()).recordings.length;
+    await action('start');
+    await new Promise((r) => setTimeout(r, 3000));
+    const recorderPid = await sh(`systemctl show -p MainPID --value recorder@${roomId}.service`);
+    await sh('systemctl restart streambox-admin.service');
+    await eventually('the admin service back', async () => (await fetch(`${booted.appliance.baseUrl}/api/health`)).status, (s) => s === 200, 30_000, 250);
+    const taken = await eventually('the recording taken up', list, (l) => l.recording.active, 15_000, 250);
+    expect(taken.recordings.filter((r) => r.active)).toHaveLength(1);
+    expect(await sh(`systemctl show -p MainPID --value recorder@${roomId}.service`), 'the same recorder ran on').toBe(recorderPid);
+    await new Promise((r) => setTimeout(r, 2000));
+    const stopped = await action('stop');
+    const after = await list();
+    expect(after.recordings).toHaveLength(before + 1);
+    const rec = after.recordings.find((r) => r.id === stopped.id)!;
+    console.log(`through an admin restart: ${JSON.stringify(rec)}`);
+    expect(rec).toMatchObject({ active: false, tracks: ['video', 'audio'] });
+    expect(rec.durationSeconds).toBeGreaterThan(4);
   }, 120_000);
 
   it('deleting the room removes its recordings, and the recorder with it', async () => {
