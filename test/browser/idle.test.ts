@@ -71,6 +71,9 @@ describe('idle stop and time limits, participants on another host', () => {
     }
     const ms = Date.now() - opened;
     await expectPlaying(p.page);
+    // Once the page knows it plays, the "Starting…" card is gone.
+    await p.page.waitForSelector('.room-app.playing', { timeout: 10_000 });
+    expect(await p.page.locator('.overlay').isHidden()).toBe(true);
     await p.page.screenshot({ path: join(SHOTS, shot.replace('starting', 'playing')) });
     const path = shownPath(await statsText(p.page));
     expect(await unitStates(roomId)).toEqual(Array(6).fill('active'));
