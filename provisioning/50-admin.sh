@@ -38,6 +38,12 @@ rules=/etc/polkit-1/rules.d/50-streambox-admin.rules
 if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/admin/streambox-admin.rules" "$rules" 0644)" ]; then
     log "installed $rules"
 fi
+# ... and may send systemd CleanUnit (the bus's policy; polkit above still decides the unit).
+busconf=/etc/dbus-1/system.d/streambox-admin.conf
+if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/admin/streambox-admin-dbus.conf" "$busconf" 0644)" ]; then
+    log "installed $busconf"
+    if systemd_running; then systemctl reload dbus.service || true; fi
+fi
 
 # The ingest buffer holds the encoders' connections while the admin service restarts
 # (units/streambox-ingest.service). Re-provisioning a running machine restarts it for its new

@@ -99,6 +99,7 @@ export const createRoomSchema = z.strictObject(
     clipboard: z.enum(CLIPBOARD_MODES, { error: "must be 'off', 'driver' or 'everyone'" }).default(DEFAULT_CLIPBOARD),
     idleStopMinutes: sessionMinutes,
     maxDurationMinutes: sessionMinutes,
+    keepLogins: z.boolean({ error: 'must be true or false' }).default(false),
   },
   { error: 'must be a JSON object' },
 ).superRefine((body, ctx) => {
@@ -126,6 +127,7 @@ export function roomConfigOf(body: CreateRoomBody): RoomConfig {
     clipboard: body.clipboard,
     idleStopMinutes: body.idleStopMinutes,
     maxDurationMinutes: body.maxDurationMinutes,
+    keepLogins: body.keepLogins,
   };
 }
 

@@ -1,6 +1,7 @@
 /** The JSON shapes the API returns. */
 import type { RoomRecord, RoomStatus } from '../rooms/types.js';
 import { clipboardMode, type ClipboardMode } from '../rooms/clipboard.js';
+import { keepsLogins } from '../rooms/profiles.js';
 import type { Config } from '../config.js';
 import type { SessionView } from '../rooms/sessionLimits.js';
 
@@ -29,7 +30,7 @@ export interface RoomView {
   stream: { rtmp: string; web: PlaybackSource[] };
   /** The VNC WebSocket; opens only with a token from the room service. */
   vncUrl: string;
-  config: RoomRecord['config'] & { clipboard: ClipboardMode; hasPassword: boolean };
+  config: RoomRecord['config'] & { clipboard: ClipboardMode; keepLogins: boolean; hasPassword: boolean };
   status: RoomStatus;
   /** Idle stop and time limit in force, and when this session ends (rooms/sessionLimits.ts). */
   session: SessionView;
@@ -83,7 +84,7 @@ export function roomView(room: RoomRecord, status: RoomStatus, base: URL, config
       ],
     },
     vncUrl: vncUrl(base, room.id),
-    config: { ...room.config, clipboard: clipboardMode(room.config), hasPassword: room.passwordHash !== null },
+    config: { ...room.config, clipboard: clipboardMode(room.config), keepLogins: keepsLogins(room.config), hasPassword: room.passwordHash !== null },
     status,
     session,
     people,

@@ -14,12 +14,13 @@
 import { RuntimeJobError, RuntimeUnavailableError, type RoomRuntime, type RoomSpec } from '../runtime/types.js';
 import type { RoomStore } from '../store/roomStore.js';
 import type { Logger } from '../log.js';
-import { capacityExceeded, conflict, notFound, unavailable } from '../errors.js';
+import { AppError, capacityExceeded, conflict, notFound, unavailable } from '../errors.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import { newRoomId, newSecret } from './ids.js';
 import { roomStatus, withStopReason } from './status.js';
 import { admit, type Admission, type CapacitySettings } from './capacity.js';
 import { StatusCache } from './statusCache.js';
+import { BrowserResets } from './profiles.js';
 import type { RoomConfig, RoomFailure, RoomRecord, RoomStatus, StopReason } from './types.js';
 
 export interface CreateRoomInput {
@@ -56,6 +57,7 @@ export class RoomsService {
   private reconcilePending: Promise<void> | null = null;
   /** Room status from the runtime, read again only after the watch reports a change. */
   private readonly statuses: StatusCache;
+  private readonly resets = new BrowserResets();
 
   constructor(private readonly deps: RoomsServiceDeps) {
     this.statuses = new StatusCache((id) => deps.runtime.status(id));
@@ -167,9 +169,33 @@ export class RoomsService {
     await this.exclusive(id, async () => {
       this.get(id); // 404 when it is already gone
       this.deps.store.setDesiredState(id, 'deleting', this.now());
-      await this.finishDelete(id);
+      await this.finishDelete(id).catch((err: unknown) => {
+        if (!(err instanceof RuntimeJobError)) throw err;
+        throw new AppError(502, 'delete_incomplete', `${err.message}; the room stays 'deleting': delete it again to retry`);
+      });
     });
     this.emit(id);
+  }
+
+  /** Reset browser (rules: rooms/profiles.ts): stopped, its kept profile removed, started again if it ran. */
+  async resetBrowser(id: string): Promise<RoomRecord> {
+    await this.resets.run(this.get(id), (roomId) => this.emit(roomId), () =>
+      this.exclusive(id, async () => {
+        const room = this.get(id);
+        if (room.desiredState === 'deleting') throw conflict(`room ${id} is being deleted`);
+        await this.stopRoom(id);
+        try {
+          await this.deps.runtime.cleanProfile(id);
+        } finally {
+          if (room.desiredState === 'running') await this.startRoom(room);
+        }
+      }),
+    );
+    return this.get(id);
+  }
+
+  resettingBrowser(id: string): boolean {
+    return this.resets.isResetting(id);
   }
 
   async status(room: RoomRecord): Promise<RoomStatus> {

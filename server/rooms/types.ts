@@ -16,6 +16,8 @@ export interface RoomConfig {
   idleStopMinutes?: number | null;
   /** Minutes the room may run before it stops; null or absent: the appliance's default; 0: no limit. */
   maxDurationMinutes?: number | null;
+  /** Keep logins (rooms/profiles.ts): the browser's profile survives restarts; absent (older rooms): false. */
+  keepLogins?: boolean;
 }
 
 export type DesiredState = 'running' | 'stopped' | 'deleting';
@@ -74,6 +76,8 @@ export interface RoomStatus {
   encoder?: EncoderHealth | null;
   /** What the running room uses (admin views; null when it is not meant to run). */
   usage?: RoomUsage | null;
+  /** "Reset browser" is under way (admin views; rooms/profiles.ts). */
+  resettingBrowser?: boolean;
 }
 
 export interface RoomUsage {

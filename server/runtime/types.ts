@@ -20,6 +20,8 @@ export interface RoomSpec {
   startUrl: string;
   /** URL patterns (Chromium's URLAllowlist format) the kiosk may open; null/absent: any http(s) page. */
   urlAllowlist?: string[] | null;
+  /** Keep logins (issue 14): the browser keeps its profile across starts; absent/false: a fresh one each start. */
+  keepLogins?: boolean;
   /** Secret the input service (x11vnc) requires; only the admin service's VNC gateway knows it. */
   vncPassword: string;
   /**
@@ -98,8 +100,10 @@ export interface RoomRuntime {
   start(spec: RoomSpec): Promise<void>;
   /** Stops the room's processes and waits until they are stopped. Idempotent. */
   stop(roomId: string): Promise<void>;
-  /** Forgets the room's stored spec (after stop). Idempotent. */
+  /** Forgets the room's stored spec and its browser's kept profile (after stop). Idempotent. */
   remove(roomId: string): Promise<void>;
+  /** Removes the browser's kept profile of a stopped room ("Reset browser"). Idempotent. */
+  cleanProfile(roomId: string): Promise<void>;
   status(roomId: string): Promise<RoomRuntimeStatus>;
   /** Starts the room's recorder (its stream copied into spec.outputPath) and waits until started. */
   startRecording(spec: RecordingSpec): Promise<void>;

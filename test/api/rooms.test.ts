@@ -26,7 +26,7 @@ describe('DashboardService: rooms', () => {
     expect(room.id).toMatch(/^[a-z2-7]{24}$/);
     expect(res.headers.get('location')).toBe(`/api/rooms/${room.id}`);
     expect(room.name).toBe('Movie night');
-    expect(room.config).toEqual({ width: 1920, height: 1080, fps: 30, videoBitrateKbps: 4000, startUrl: 'https://example.org/watch', urlAllowlist: null, clipboard: 'driver', idleStopMinutes: null, maxDurationMinutes: null, hasPassword: false });
+    expect(room.config).toEqual({ width: 1920, height: 1080, fps: 30, videoBitrateKbps: 4000, startUrl: 'https://example.org/watch', urlAllowlist: null, clipboard: 'driver', keepLogins: false, idleStopMinutes: null, maxDurationMinutes: null, hasPassword: false });
     expect(room.session).toEqual({ idleStopMinutes: 30, maxDurationMinutes: 0, startedAt: '2026-11-26T10:00:00.000Z', endsAt: null });
     expect(room.status.stopReason).toBeNull();
     expect(room.shareUrl).toBe(`http://localhost/rooms/${room.id}`);

@@ -180,6 +180,9 @@ describe('the admin service is not root', () => {
       ['KillUnit on a room unit', () => busctlAsAdmin('KillUnit', 'ssi', browser, 'all', '9')],
       ['ReloadUnit on a room unit (not a granted verb)', () => busctlAsAdmin('ReloadUnit', 'ss', browser, 'replace')],
       ['RestartUnit of a room recorder (start and stop only)', () => busctlAsAdmin('RestartUnit', 'ss', `recorder@${room.id}.service`, 'replace')],
+      // "clean" is granted for browser@ID.service only (its kept profile: Reset browser, delete).
+      ['CleanUnit of nginx', () => busctlAsAdmin('CleanUnit', 'sas', 'nginx.service', '2', 'state', 'logs')],
+      ['CleanUnit of a room member other than the browser', () => busctlAsAdmin('CleanUnit', 'sas', `ffmpeg@${room.id}.service`, '1', 'state')],
       ['daemon-reload', () => busctlAsAdmin('Reload')],
       ['EnableUnitFiles', () => busctlAsAdmin('EnableUnitFiles', 'asbb', '1', CANARY, 'true', 'true')],
       ['SetEnvironment', () => busctlAsAdmin('SetEnvironment', 'as', '1', 'LD_PRELOAD=/tmp/x.so')],

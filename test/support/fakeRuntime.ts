@@ -9,6 +9,8 @@ export class FakeRuntime implements RoomRuntime {
   readonly calls: string[] = [];
   readonly specs = new Map<string, RoomSpec>();
   readonly running = new Set<string>();
+  /** Rooms whose browser has a kept profile (made at a start with keepLogins, like the unit's StateDirectory=). */
+  readonly profiles = new Set<string>();
   /** Members that fail when their room starts. */
   failingRoles = new Set<MemberRole>();
   /** When set, start() throws this job error for the group. */
@@ -32,6 +34,7 @@ export class FakeRuntime implements RoomRuntime {
     this.specs.set(spec.id, spec);
     if (this.startJobResult) throw new RuntimeJobError(`room@${spec.id}.target`, this.startJobResult);
     this.running.add(spec.id);
+    if (spec.keepLogins) this.profiles.add(spec.id);
   }
 
   async stop(roomId: string): Promise<void> {
@@ -44,7 +47,16 @@ export class FakeRuntime implements RoomRuntime {
   async remove(roomId: string): Promise<void> {
     this.ensureAvailable();
     this.calls.push(`remove ${roomId}`);
+    this.profiles.delete(roomId); // the systemd runtime cleans the browser's state here too
     this.specs.delete(roomId);
+  }
+
+  async cleanProfile(roomId: string): Promise<void> {
+    this.ensureAvailable();
+    this.calls.push(`clean ${roomId}`);
+    // systemd refuses to clean a unit that runs (CleanUnit: "not inactive").
+    if (this.running.has(roomId)) throw new RuntimeJobError(`browser@${roomId}.service`, 'clean-failed', 'unit is not inactive', 'browser');
+    this.profiles.delete(roomId);
   }
 
   async status(roomId: string): Promise<RoomRuntimeStatus> {

@@ -1,4 +1,4 @@
-/** DashboardService: ListRooms, CreateRoom, GetRoom, DeleteRoom (+ start/stop, extend the session). Admin only. */
+/** DashboardService: ListRooms, CreateRoom, GetRoom, DeleteRoom (+ start/stop, extend the session, reset browser). Admin only. */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import type { AppContext } from '../context.js';
@@ -12,7 +12,7 @@ import type { Context } from 'hono';
 
 /** A room as the admin sees it, with links for this request's host and scheme, and how its encoder keeps up. */
 export async function adminRoomView(ctx: AppContext, c: Context, room: RoomRecord) {
-  const status = { ...(await ctx.rooms.status(room)), encoder: encoderHealth(ctx, room), usage: usage(ctx, room) };
+  const status = { ...(await ctx.rooms.status(room)), encoder: encoderHealth(ctx, room), usage: usage(ctx, room), resettingBrowser: ctx.rooms.resettingBrowser(room.id) };
   return roomView(room, status, publicBaseUrl(ctx, c), ctx.config, ctx.presence.summary(room.id), ctx.sessions.view(room), linkBases(ctx, c), ctx.media.playback.playToken(room));
 }
 
@@ -54,5 +54,7 @@ export function dashboardRoutes(ctx: AppContext) {
     .post('/:id/start', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.start(c.req.valid('param').id))))
     .post('/:id/stop', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.stop(c.req.valid('param').id))))
     // A new session for a running room: its time limit counts from now (rooms/sessionLimits.ts).
-    .post('/:id/extend', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.extend(c.req.valid('param').id))));
+    .post('/:id/extend', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.extend(c.req.valid('param').id))))
+
+    .post('/:id/browser/reset', validate('param', roomIdParam), async (c) => c.json(await view(c, await ctx.rooms.resetBrowser(c.req.valid('param').id))));
 }

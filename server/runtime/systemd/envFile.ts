@@ -45,6 +45,14 @@ export function quoteEnvValue(value: string): string {
   return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 }
 
+/**
+ * The browser's --user-data-dir: the room's private /tmp (fresh at every start), or for a room that
+ * keeps logins browser@.service's StateDirectory= (kept across starts; see that unit).
+ */
+export function profileDir(spec: Pick<RoomSpec, 'id' | 'keepLogins'>): string {
+  return spec.keepLogins ? `/var/lib/streambox/profiles/${spec.id}` : '/tmp/chromium';
+}
+
 export function formatEnvFile(spec: RoomSpec, rtmpUrlBase: string): string {
   const vars: Record<string, string | number> = {
     ROOM_ID: spec.id,
@@ -58,6 +66,7 @@ export function formatEnvFile(spec: RoomSpec, rtmpUrlBase: string): string {
     ROOM_START_URL: spec.startUrl,
     // For operators reading the file; the kiosk enforces it from ID.policy.json.
     ROOM_URL_ALLOWLIST: (spec.urlAllowlist ?? []).join(' '),
+    ROOM_PROFILE_DIR: profileDir(spec),
     ROOM_RTMP_URL: `${rtmpUrlBase}/${spec.id}`,
     ROOM_RELAY_URL: spec.relayUrl,
   };

@@ -5,6 +5,7 @@
 import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../types.js';
 import { BusCallError, BusTimeoutError, I_MANAGER, I_PROPS, I_SERVICE, I_UNIT, MANAGER_PATH, SystemdBus } from './bus.js';
 import { formatRecorderEnv, recorderEnvPath, removeRoomFiles, writeFileAtomic, writeRoomFiles } from './envFile.js';
+import { CleanStateError, cleanUnitState } from './cleanState.js';
 import { GROUP_TEMPLATE, groupUnit, memberUnit, recorderUnit, roleOfUnit, roomOfUnit, unitOfPath } from './units.js';
 import { cgroup2Mount, unitCpuNs } from './cpuUsage.js';
 import type { Logger } from '../../log.js';
@@ -82,10 +83,24 @@ export class SystemdRuntime implements RoomRuntime {
   }
 
   async remove(roomId: string): Promise<void> {
+    // The kept profile first: a clean that fails leaves the env file, and the delete is retried.
+    await this.cleanProfile(roomId);
     await removeRoomFiles(this.opts.envDir, roomId);
     // A member that ended failed (it crashed, or died on the way down) stays loaded, and listed,
     // until its failure is reset: reset the room's units so systemd forgets a deleted room.
     await this.resetRoomUnits(roomId);
+  }
+
+  async cleanProfile(roomId: string): Promise<void> {
+    const bus = await this.bus();
+    const unit = memberUnit('browser', roomId);
+    try {
+      await cleanUnitState(bus, unit, this.jobTimeoutMs);
+    } catch (err) {
+      if (err instanceof CleanStateError) throw new RuntimeJobError(unit, 'clean-failed', err.message, 'browser');
+      if (err instanceof BusCallError && !err.dbusName.startsWith('streambox.')) throw err;
+      throw this.unavailable(err);
+    }
   }
 
   private resetRoomUnits(roomId: string): Promise<unknown> {

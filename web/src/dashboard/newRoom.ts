@@ -12,7 +12,7 @@ const RESOLUTIONS = [
   { id: 'custom', label: 'Custom', detail: '', width: 0, height: 0 },
 ] as const;
 
-type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password' | 'urlAllowlist' | 'clipboard' | 'idleStopMinutes' | 'maxDurationMinutes';
+type FieldName = 'name' | 'startUrl' | 'resolution' | 'width' | 'height' | 'fps' | 'password' | 'urlAllowlist' | 'clipboard' | 'idleStopMinutes' | 'maxDurationMinutes' | 'keepLogins';
 
 export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const msgs = new Map<FieldName, { msg: HTMLElement; hint: string | null; input: HTMLElement }>();
@@ -41,6 +41,8 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
   const minutesInput = (id: FieldName, placeholder: string) => h('input', { class: 'input input-narrow', id: `nr-${id}`, name: id, type: 'number', inputmode: 'decimal', min: 0, step: 'any', placeholder });
   const idleStop = minutesInput('idleStopMinutes', 'default');
   const maxDuration = minutesInput('maxDurationMinutes', 'default');
+  // Issue 14: the room's browser keeps cookies and logins across restarts (off: fresh each start).
+  const keepLogins = h('input', { type: 'checkbox', id: 'nr-keepLogins', name: 'keepLogins' });
   const urlAllowlist = h('textarea', { class: 'input', id: 'nr-urlAllowlist', name: 'urlAllowlist', rows: 3, spellcheck: false, autocomplete: 'off', placeholder: 'example.org\nhttps://docs.example.com/guide' });
 
   const radios = RESOLUTIONS.map((r, i) =>
@@ -104,6 +106,7 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
     out.clipboard = clipboard.value;
     if (idleStop.value !== '') out.idleStopMinutes = Number(idleStop.value);
     if (maxDuration.value !== '') out.maxDurationMinutes = Number(maxDuration.value);
+    out.keepLogins = keepLogins.checked;
     const allowed = urlAllowlist.value.split(/[\s,]+/).filter((l) => l !== '');
     if (allowed.length > 0) out.urlAllowlist = allowed;
     return out;
@@ -175,6 +178,12 @@ export function openNewRoomDialog(onCreated: (room: Room) => void): void {
       { class: 'field-row' },
       h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-idleStopMinutes' }, 'Stop when empty ', h('span', { class: 'optional' }, '(minutes)')), idleStop, describe('idleStopMinutes', idleStop, 'Nobody in the room this long: it stops, and starts again when someone opens its link. 0: never; empty: the appliance’s default.')),
       h('div', { class: 'field' }, h('label', { class: 'label', for: 'nr-maxDurationMinutes' }, 'Time limit ', h('span', { class: 'optional' }, '(minutes)')), maxDuration, describe('maxDurationMinutes', maxDuration, 'It stops after running this long; everyone is warned a few minutes before. 0: none; empty: the appliance’s default.')),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { class: 'check', for: 'nr-keepLogins' }, keepLogins, h('span', null, 'Keep logins')),
+      describe('keepLogins', keepLogins, 'The room’s browser keeps cookies and logins when the room or the appliance restarts, so people stay logged in to sites. They are stored on the appliance’s disk; Reset browser forgets them. Off: a fresh browser at every start.'),
     ),
     formError,
   );

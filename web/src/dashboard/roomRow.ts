@@ -16,6 +16,7 @@ import { openPeopleDialog, openRoomPasswordDialog } from './roomAccess.js';
 import { sessionFacts, sessionNote } from './sessionNote.js';
 import { recordingsButton } from './recordings.js';
 import { healthChips } from './roomHealth.js';
+import { BrowserResetButton, keepLoginsBadge } from './browserReset.js';
 
 export interface RowActions {
   refresh(): Promise<void>;
@@ -39,6 +40,7 @@ export class RoomRow {
   private readonly detailsBtn: HTMLButtonElement;
   private readonly startStop: HTMLButtonElement;
   private readonly share: ShareButtons;
+  private readonly reset: BrowserResetButton;
   private player: Player | null = null;
   private visible = true;
   private readonly observer: IntersectionObserver | null;
@@ -56,6 +58,7 @@ export class RoomRow {
     this.detailsBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm details-toggle', 'aria-expanded': 'false', 'aria-controls': detailsId }, h('span', { class: 'label-opt' }, 'Details'), icon('chevronDown', 16));
     this.detailsBtn.addEventListener('click', () => this.toggleDetails());
     this.share = new ShareButtons(room);
+    this.reset = new BrowserResetButton(room, () => this.actions.refresh());
     this.startStop = h('button', { type: 'button', class: 'btn btn-sm btn-ghost' });
     this.startStop.addEventListener('click', () => this.toggleRunning());
     const del = h('button', { type: 'button', class: 'btn btn-sm btn-icon btn-ghost btn-quiet-danger', 'aria-label': `Delete ${room.name}`, title: 'Delete room' }, icon('trash', 16));
@@ -79,6 +82,7 @@ export class RoomRow {
         people,
         password,
         recordingsButton(() => this.room),
+        this.reset.el,
         del,
       ),
       this.details,
@@ -101,6 +105,7 @@ export class RoomRow {
     this.title.textContent = room.name;
     this.title.href = room.shareUrl;
     this.share.update(room as RoomLinks);
+    this.reset.update(room);
 
     const people = room.people
       ? [
@@ -116,6 +121,7 @@ export class RoomRow {
       sessionNote(room, () => this.actions.refresh()),
       ...healthChips(room),
       room.config.hasPassword ? h('span', { class: 'lock', title: 'Needs a password to join' }, icon('lock', 14), 'Password') : null,
+      keepLoginsBadge(room),
       allowlist.length > 0 ? h('span', { class: 'lock allowlist', title: `The browser opens only: ${allowlist.join(', ')}` }, icon('lock', 14), plural(allowlist.length, 'allowed site', 'allowed sites')) : null,
       ...people,
     );
