@@ -33,8 +33,10 @@ describe('room URL allowlist patterns', () => {
 
   it('reach the kiosk as a policy file and the env file', () => {
     const spec = { id: 'abc', display: 12, width: 1280, height: 720, fps: 25, videoBitrateKbps: 2000, startUrl: 'https://x.test/', vncPassword: 's', relayUrl: 'http://127.0.0.1:8081/i/' };
-    expect(JSON.parse(formatPolicyFile(spec))).toEqual({ URLAllowlist: ['http://*', 'https://*'] });
-    expect(JSON.parse(formatPolicyFile({ ...spec, urlAllowlist: ['x.test', 'https://.y.test/a'] }))).toEqual({ URLAllowlist: ['x.test', 'https://.y.test/a'] });
+    expect(JSON.parse(formatPolicyFile(spec))).toEqual({ URLAllowlist: ['http://*', 'https://*'], ForceEphemeralProfiles: true });
+    expect(JSON.parse(formatPolicyFile({ ...spec, urlAllowlist: ['x.test', 'https://.y.test/a'] }))).toEqual({ URLAllowlist: ['x.test', 'https://.y.test/a'], ForceEphemeralProfiles: true });
+    // Keep logins: the profile must survive Chromium's exit.
+    expect(JSON.parse(formatPolicyFile({ ...spec, keepLogins: true })).ForceEphemeralProfiles).toBe(false);
     expect(formatEnvFile({ ...spec, urlAllowlist: ['x.test', 'y.test'] }, 'rtmp://r')).toContain('ROOM_URL_ALLOWLIST="x.test y.test"');
     expect(policyAllowlist([])).toEqual(['http://*', 'https://*']);
   });

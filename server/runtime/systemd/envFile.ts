@@ -35,9 +35,14 @@ export function policyPath(dir: string, roomId: string): string {
   return join(dir, `${roomId}.policy.json`);
 }
 
-/** Chromium policy JSON holding only URLAllowlist (the rest is the image's streambox-kiosk.json). */
+/**
+ * The room's own Chromium policies (the rest is the image's streambox-kiosk.json): URLAllowlist,
+ * and ForceEphemeralProfiles, true unless the room keeps logins. With it Chromium marks the
+ * profile for deletion at exit and opens a new "Profile 1" at the next start (measured on the
+ * appliance: the kept cookie was in Default/Cookies, the restarted kiosk used Profile 1).
+ */
 export function formatPolicyFile(spec: RoomSpec): string {
-  return `${JSON.stringify({ URLAllowlist: policyAllowlist(spec.urlAllowlist) }, null, 2)}\n`;
+  return `${JSON.stringify({ URLAllowlist: policyAllowlist(spec.urlAllowlist), ForceEphemeralProfiles: !spec.keepLogins }, null, 2)}\n`;
 }
 
 /** systemd EnvironmentFile syntax: double quotes, with backslash escapes for \ " $ and newlines. */
