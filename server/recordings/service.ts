@@ -10,6 +10,7 @@
  * the room (`recording` on the room channel), with the reason when it ended by itself.
  * After a restart of the admin service a recorder still running is taken up again.
  */
+import { KeyedLock } from '../keyedLock.js';
 import { rm, stat } from 'node:fs/promises';
 import type { RoomRuntime } from '../runtime/types.js';
 import { RuntimeJobError, RuntimeUnavailableError } from '../runtime/types.js';
@@ -57,7 +58,7 @@ export class RecordingsService {
   private readonly active = new Map<string, ActiveRecording>();
   /** Why each room's last recording ended by itself (shown with the indicator), until the next start. */
   private readonly endReason = new Map<string, string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   private readonly prober: Prober;
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
@@ -233,15 +234,8 @@ export class RecordingsService {
     await settleCurrent(this.deps.dir, roomId, null);
   }
 
-  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(fn);
-    this.locks.set(id, run);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(id) === run) this.locks.delete(id);
-    }
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, fn);
   }
 }
 

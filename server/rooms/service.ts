@@ -11,6 +11,7 @@
  *           check and the row change run in one synchronous step, so two requests at once
  *           cannot both take the last place.
  */
+import { KeyedLock } from '../keyedLock.js';
 import { RuntimeJobError, RuntimeUnavailableError, type RoomRuntime, type RoomSpec } from '../runtime/types.js';
 import type { RoomStore } from '../store/roomStore.js';
 import type { Logger } from '../log.js';
@@ -48,7 +49,7 @@ export type RoomChangeListener = (roomId: string | null) => void;
 
 export class RoomsService {
   /** One operation at a time per room, so a delete never races a start of the same room. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   private readonly listeners = new Set<RoomChangeListener>();
   /** What else goes with a deleted room (its recordings), after its units stop, before its row. */
   private readonly deleteHooks: Array<(roomId: string) => Promise<void>> = [];
@@ -318,15 +319,8 @@ export class RoomsService {
     return { role: null, unit: '', reason: (err as Error).message, at };
   }
 
-  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(fn);
-    this.locks.set(id, run);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(id) === run) this.locks.delete(id);
-    }
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, fn);
   }
 
   private emit(roomId: string | null): void {
