@@ -13,15 +13,10 @@ import { absoluteTime } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
 import { toast } from '../shared/toast.js';
 import type { Room } from '../shared/types.js';
+import type { RecordingView } from '../../../server/recordings/service.js';
 
-interface Recording {
-  id: string;
-  startedAt: string;
-  bytes: number;
-  durationSeconds: number | null;
-  tracks: string[];
-  active: boolean;
-}
+/** The server's own shape (a type-only import: nothing of the server is bundled). */
+type Recording = RecordingView;
 
 interface Listing {
   recording: { active: boolean; startedAt: string | null; reason: string | null };
