@@ -21,6 +21,8 @@ packages="
   libnginx-mod-rtmp
   xvfb
   x11vnc
+  xclip
+  x11-utils
   pulseaudio
   pulseaudio-utils
   chromium
@@ -35,6 +37,8 @@ packages="
 # nftables: the room browsers' egress rules (streambox-kiosk-fence: no loopback, no address
 #   of this machine, no link-local/metadata, no private ranges by default).
 # openssl, certbot: the HTTPS certificate (streambox-tls: the appliance's own CA, ACME).
+# xclip, x11-utils (xprop): x11vnc@'s clipboard relay (provisioning/kiosk/x11vnc-clipboard),
+#   without which a driver's second paste gives the first one again.
 # fonts-dejavu-core, fonts-liberation: chromium only recommends fonts; without them pages
 #   render with boxes. Liberation is metric-compatible with Arial/Times/Courier.
 

@@ -30,6 +30,9 @@ if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/kiosk/streambox-kios
     log "installed /usr/local/sbin/streambox-kiosk-fence"
     changed=1
 fi
+if [ -n "$(install_file "$STREAMBOX_SOURCE_DIR/provisioning/kiosk/x11vnc-clipboard" /usr/local/lib/streambox/x11vnc-clipboard 0755)" ]; then
+    log "installed /usr/local/lib/streambox/x11vnc-clipboard"
+fi
 systemctl enable streambox-kiosk-fence.service streambox-kiosk-fence.path
 
 tmpfiles=/usr/local/lib/tmpfiles.d/streambox.conf

@@ -7,9 +7,8 @@
  *
  * Quirks of x11vnc it lives with: the socket exists only while the room runs (the connection is
  * retried every `retryMs` until the watch stops); x11vnc sends a copy to every client, and also
- * echoes what a driver pastes (ClientCutText) to all of them, and sends it again as its cut buffer 0
- * when its hold on a new client ends: the gateway tells `pasted()`, and a text from the room equal
- * to a paste of the last PASTE_ECHO_MS is that echo, not a copy (so a pasted password never goes
+ * echoes what a driver pastes (ClientCutText) to all of them, more than once: the gateway tells
+ * `pasted()`, and recentPastes.ts tells those echoes from copies (so a pasted password never goes
  * to the viewers). It sends no ServerCutText in the first
  * 15 s after its first client (units/x11vnc@.service), so a watch started when the first
  * participant joins is past that by the time anybody copies.
@@ -19,6 +18,7 @@ import type { Logger } from '../log.js';
 import { CLIPBOARD_MAX_BYTES } from '../rooms/clipboard.js';
 import { openAuthenticated } from './rfb.js';
 import { ServerMessageReader } from './serverCut.js';
+import { RecentPastes } from './recentPastes.js';
 
 export interface ClipboardWatchDeps {
   log: Logger;
@@ -32,12 +32,9 @@ interface Watched {
   socket: Socket | null;
   retry: NodeJS.Timeout | null;
   stopped: boolean;
-  /** What drivers pasted lately (the last few), and when. */
-  pastes: Array<{ text: Buffer; at: number }>;
+  /** What drivers pasted lately. */
+  pastes: RecentPastes;
 }
-
-const MAX_PASTES = 4;
-const PASTE_ECHO_MS = 60_000;
 
 export class ClipboardWatch {
   private readonly rooms = new Map<string, Watched>();
@@ -48,7 +45,7 @@ export class ClipboardWatch {
   watch(roomId: string): () => void {
     const old = this.rooms.get(roomId);
     if (old) this.stop(roomId, old);
-    const w: Watched = { socket: null, retry: null, stopped: false, pastes: [] };
+    const w: Watched = { socket: null, retry: null, stopped: false, pastes: new RecentPastes() };
     this.rooms.set(roomId, w);
     void this.connect(roomId, w);
     return () => this.stop(roomId, w);
@@ -65,8 +62,7 @@ export class ClipboardWatch {
   pasted(roomId: string, text: Buffer): void {
     const w = this.rooms.get(roomId);
     if (!w) return;
-    w.pastes.push({ text, at: Date.now() });
-    if (w.pastes.length > MAX_PASTES) w.pastes.shift();
+    w.pastes.add(text);
   }
 
   watching(roomId: string): boolean {
@@ -90,8 +86,7 @@ export class ClipboardWatch {
       for (const ev of reader.push(chunk)) {
         if (ev.kind === 'unframed') return void socket.destroy(); // cannot be framed: start afresh
         if (ev.kind !== 'cut-text' || ev.text.length === 0) continue; // no copy: see session.ts
-        const echo = w.pastes.some((p) => Date.now() - p.at < PASTE_ECHO_MS && p.text.equals(ev.text));
-        if (!echo) this.deps.onCopy(roomId, ev.text);
+        if (!w.pastes.isEcho(ev.text)) this.deps.onCopy(roomId, ev.text);
       }
     };
     socket.on('data', read);

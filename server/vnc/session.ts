@@ -22,6 +22,7 @@ import { CLOSE, DEFAULT_FILTER, RfbClientFilter, type Dropped, type FilterOption
 import { KeyGuard } from './keys.js';
 import { ServerMessageReader, serverCutText } from './serverCut.js';
 import { copiedText, latin1Bytes } from './cutTextCharset.js';
+import { RecentPastes } from './recentPastes.js';
 
 /** What the session needs from the browser side's socket. */
 export interface BrowserSide {
@@ -85,8 +86,8 @@ export class VncSession {
   private upstreamPoll: NodeJS.Timeout | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly fromRoom: ServerMessageReader;
-  /** What this browser pasted last: x11vnc echoes it back as ServerCutText, which is not a copy. */
-  private lastPaste: Buffer | null = null;
+  /** What this browser pasted lately: x11vnc echoes it back as ServerCutText, which is not a copy. */
+  private readonly pastes = new RecentPastes();
   private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, upstreamOther: 0, pasted: 0, copiedOut: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
 
   constructor(
@@ -197,7 +198,7 @@ export class VncSession {
         out.push(ev.bytes);
       } else if (ev.kind === 'cut-text') {
         out.push(ev.bytes); // only with the room's clipboard on (filter option)
-        this.lastPaste = ev.text;
+        this.pastes.add(ev.text);
         this.stats.pasted++;
         this.hooks.onPaste?.(ev.text);
       } else {
@@ -217,10 +218,7 @@ export class VncSession {
       if (ev.kind === 'unframed') this.stats.upstreamOther++;
       // An empty text is no copy: x11vnc sends its (empty) cut buffer 0 when its hold on a new client ends.
       if (ev.kind !== 'cut-text' || ev.text.length === 0 || this.phase === 'closed') continue;
-      if (this.lastPaste?.equals(ev.text)) {
-        this.lastPaste = null;
-        continue;
-      }
+      if (this.pastes.isEcho(ev.text)) continue;
       this.hooks.onCopy?.(ev.text);
       if (!this.opts.copyOut || this.phase !== 'running') continue;
       this.stats.copiedOut++;

@@ -16,7 +16,7 @@
  * Ctrl-C (or SIGTERM) stops every child process and removes the temp directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { x11vncUnitFlags } from './x11vncUnit.js';
+import { spawnX11vncLikeTheUnit } from './x11vncUnit.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -181,13 +181,12 @@ class DevRuntime extends FakeRuntime {
     const xvfb = spawn('Xvfb', [display, '-screen', '0', `${spec.width}x${spec.height}x24`, '-nolisten', 'tcp'], { stdio: 'ignore' });
     entry.procs.push(xvfb);
     const sock = join(dir, 'vnc.sock');
-    const unit = x11vncUnitFlags();
     const waitForX = setInterval(() => {
       if (!this.rooms.has(spec.id)) return clearInterval(waitForX);
       if (!existsSync(`/tmp/.X11-unix/X${display.slice(1)}`)) return;
       clearInterval(waitForX);
       // The unit's own flags and environment (the clipboard's among them), so the dev loop behaves like the appliance.
-      const x11vnc = spawn('x11vnc', ['-display', display, '-rfbport', '0', '-unixsock', sock, '-passwdfile', passFile, ...unit.flags], { stdio: 'ignore', env: { ...process.env, ...unit.env } });
+      const x11vnc = spawnX11vncLikeTheUnit({ display, sock, passFile, home: dir });
       entry.procs.push(x11vnc);
     }, 100);
   }

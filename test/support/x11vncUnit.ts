@@ -1,17 +1,22 @@
 /**
  * x11vnc as units/x11vnc@.service starts it, for what runs x11vnc outside the appliance (the VNC
- * clipboard test, the dev server): the unit's ExecStart flags and Environment= lines, read from the
- * unit itself so that they cannot drift, minus the flags naming the unit's paths (callers give theirs).
+ * clipboard tests, the dev server): through the unit's wrapper (provisioning/kiosk/x11vnc-clipboard,
+ * the clipboard relay beside x11vnc) with the unit's ExecStart flags and Environment= lines, read
+ * from the unit itself so that they cannot drift, minus the flags naming the unit's paths (callers
+ * give theirs).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const UNIT = join(import.meta.dirname, '..', '..', 'units', 'x11vnc@.service');
+const ROOT = join(import.meta.dirname, '..', '..');
+const UNIT = join(ROOT, 'units', 'x11vnc@.service');
+const WRAPPER = join(ROOT, 'provisioning', 'kiosk', 'x11vnc-clipboard');
 const WITH_PATH_ARG = new Set(['-display', '-rfbport', '-unixsock', '-passwdfile']);
 
 export function x11vncUnitFlags(): { flags: string[]; env: Record<string, string> } {
   const text = readFileSync(UNIT, 'utf8').replace(/\\\n/g, ' ');
-  const exec = /^ExecStart=\/usr\/bin\/x11vnc (.*)$/m.exec(text)![1]!.trim().split(/\s+/);
+  const exec = /^ExecStart=\/usr\/local\/lib\/streambox\/x11vnc-clipboard \/usr\/bin\/x11vnc (.*)$/m.exec(text)![1]!.trim().split(/\s+/);
   const flags: string[] = [];
   for (let i = 0; i < exec.length; i++) {
     if (WITH_PATH_ARG.has(exec[i]!)) i++;
@@ -20,4 +25,14 @@ export function x11vncUnitFlags(): { flags: string[]; env: Record<string, string
   // HOME=/tmp is the unit's private /tmp: callers give a HOME of their own.
   const env = Object.fromEntries([...text.matchAll(/^Environment=([A-Z0-9_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]).filter(([k]) => k !== 'HOME'));
   return { flags, env };
+}
+
+/**
+ * Starts x11vnc on `display` (":N") as the unit does, listening on the unix socket `sock`. Its relay
+ * ends with the X server; the returned process is x11vnc itself (the wrapper execs it).
+ */
+export function spawnX11vncLikeTheUnit(opts: { display: string; sock: string; passFile: string; home: string }): ChildProcess {
+  const { flags, env } = x11vncUnitFlags();
+  const args = ['/usr/bin/x11vnc', '-display', opts.display, '-rfbport', '0', '-unixsock', opts.sock, '-passwdfile', opts.passFile, ...flags];
+  return spawn(WRAPPER, args, { stdio: 'ignore', env: { ...process.env, ...env, HOME: opts.home, ROOM_DISPLAY: opts.display.slice(1) } });
 }

@@ -21,8 +21,8 @@ import { joinRoom, json, makeTestApp, type Member, type TestApp } from '../suppo
 import { RoomStore } from '../../server/store/roomStore.js';
 import { openAuthenticated } from '../../server/vnc/rfb.js';
 import { RfbOverWs, cutText, waitFor } from './rfbClient.js';
-import { x11vncUnitFlags } from '../support/x11vncUnit.js';
-import { clipboardOf, copyInX, nextCut } from './xClipboard.js';
+import { spawnX11vncLikeTheUnit, x11vncUnitFlags } from '../support/x11vncUnit.js';
+import { clipboardOf, clipboardOwner, copyInX, nextCut } from './xClipboard.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,7 +39,7 @@ describe('the clipboard through the VNC gateway, with real x11vnc', () => {
     t = await makeTestApp(new FakeRuntime(), { dir });
     t.ctx.config.vncSocketDir = join(dir, 'run');
     const cookie = await t.login();
-    const { flags, env } = x11vncUnitFlags();
+    const { flags } = x11vncUnitFlags();
     expect(flags, 'the unit exchanges CLIPBOARD only').toEqual(expect.arrayContaining(['-nofb', '-noprimary', '-nosetprimary']));
     expect(flags).not.toContain('-nosel');
     for (const [mode, room] of Object.entries(rooms)) {
@@ -51,7 +51,7 @@ describe('the clipboard through the VNC gateway, with real x11vnc', () => {
       procs.push(spawn('Xvfb', [room.display, '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], { stdio: 'ignore' }));
       await waitFor('Xvfb socket', () => existsSync(`/tmp/.X11-unix/X${room.display.slice(1)}`));
       const sock = join(dir, 'run', room.id, 'vnc.sock');
-      procs.push(spawn('x11vnc', ['-display', room.display, '-rfbport', '0', '-unixsock', sock, '-passwdfile', pass, ...flags], { stdio: 'ignore', env: { ...process.env, ...env, HOME: dir } }));
+      procs.push(spawnX11vncLikeTheUnit({ display: room.display, sock, passFile: pass, home: dir }));
       await waitFor('x11vnc socket', () => existsSync(sock));
     }
     server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0, websocket: { server: new WebSocketServer({ noServer: true }) } });
@@ -101,6 +101,10 @@ describe('the clipboard through the VNC gateway, with real x11vnc', () => {
     await sleep(Math.max(0, rooms.driver.connectedAt! + 2500 - Date.now()));
     rfb.ws.send(cutText(Buffer.from('pasted by the driver: café', 'latin1')));
     await waitFor('the X clipboard to hold the paste', async () => (await clipboardOf(rooms.driver.display)) === 'pasted by the driver: café');
+    // Every paste takes CLIPBOARD anew (x11vnc-clipboard's relay), or Chromium pastes the first one again.
+    const owner = await clipboardOwner(rooms.driver.display);
+    rfb.ws.send(cutText(Buffer.from('a second paste', 'latin1')));
+    await waitFor('a new CLIPBOARD owner holding the second paste', async () => (await clipboardOf(rooms.driver.display)) === 'a second paste' && (await clipboardOwner(rooms.driver.display)) !== owner);
     const viewer = await joinRoom(base, rooms.driver.id, 'Viewer');
     t.clock.now += 6000;
     const refused = await t.app.request(`/api/rooms/${rooms.driver.id}/vnc-token`, json({ participantId: viewer.you.id, participantKey: viewer.you.key }));
@@ -117,7 +121,7 @@ describe('the clipboard through the VNC gateway, with real x11vnc', () => {
     const started = Date.now();
     // x11vnc's first send on a new connection may be cut buffer 0, which holds the last paste.
     let got = await nextCut(rfb);
-    if (got === 'pasted by the driver: café') got = await nextCut(rfb);
+    if (got === 'a second paste') got = await nextCut(rfb);
     expect(got).toBe('copied in the session');
     console.log(`copy in X reached the driver's socket in ${Date.now() - started} ms`);
     expect(rfb.unread, 'nothing after the text').toBe(0);
