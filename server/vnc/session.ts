@@ -14,7 +14,7 @@
  * Every buffer is bounded: the handshake reads at most 12 bytes at a time, the filter one header,
  * x11vnc's bytes after ServerInit are counted, and dropped unless they are a clipboard text. Backpressure both ways: the browser's
  * socket is paused while x11vnc's write buffer is above HIGH_WATER, x11vnc's while the browser's
- * bufferedAmount is.
+ * bufferedAmount is. Input after a paste waits for the room's clipboard to settle (pasteHold.ts).
  */
 import type { Socket } from 'node:net';
 import { RFB_VERSION, SECURITY_NONE, keyEvent, pointerEvent } from './rfb.js';
@@ -23,6 +23,7 @@ import { KeyGuard } from './keys.js';
 import { ServerMessageReader, serverCutText } from './serverCut.js';
 import { copiedText, latin1Bytes } from './cutTextCharset.js';
 import { RecentPastes } from './recentPastes.js';
+import { PasteHold } from './pasteHold.js';
 
 /** What the session needs from the browser side's socket. */
 export interface BrowserSide {
@@ -67,6 +68,8 @@ export interface SessionOptions {
   copyOut: boolean;
   /** The browser must finish its handshake within this. */
   handshakeMs: number;
+  /** How long input after a paste waits (pasteHold.ts); PASTE_SETTLE_MS unless a test says. */
+  pasteSettleMs?: number;
 }
 
 export const HIGH_WATER = 256 * 1024;
@@ -88,6 +91,7 @@ export class VncSession {
   private readonly fromRoom: ServerMessageReader;
   /** What this browser pasted lately: x11vnc echoes it back as ServerCutText, which is not a copy. */
   private readonly pastes = new RecentPastes();
+  private readonly hold: PasteHold;
   private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, upstreamOther: 0, pasted: 0, copiedOut: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
 
   constructor(
@@ -99,6 +103,7 @@ export class VncSession {
     private readonly opts: SessionOptions = { filter: DEFAULT_FILTER, copyOut: false, handshakeMs: 10_000 },
   ) {
     this.filter = new RfbClientFilter(opts.filter);
+    this.hold = new PasteHold((bytes) => this.toUpstream(bytes), () => this.resumeBrowser(), opts.pasteSettleMs);
     this.fromRoom = new ServerMessageReader(opts.filter.maxCutText);
     this.handshakeTimer = setTimeout(() => this.end(CLOSE.timeout, 'the VNC handshake did not finish in time'), opts.handshakeMs);
     this.handshakeTimer.unref();
@@ -135,6 +140,7 @@ export class VncSession {
     this.phase = 'closed';
     clearTimeout(this.handshakeTimer);
     if (this.upstreamPoll) clearInterval(this.upstreamPoll);
+    this.hold.cancel();
     if (!this.upstream.destroyed) {
       const release = this.keys.held.map((keysym) => keyEvent(keysym, false));
       if (this.buttonMask !== 0) release.push(pointerEvent(Math.max(0, this.pointer.x), Math.max(0, this.pointer.y), 0));
@@ -198,6 +204,9 @@ export class VncSession {
         out.push(ev.bytes);
       } else if (ev.kind === 'cut-text') {
         out.push(ev.bytes); // only with the room's clipboard on (filter option)
+        this.sendInput(out.splice(0));
+        this.hold.pasted(); // what follows waits for the room's clipboard to settle
+        this.pauseBrowser();
         this.pastes.add(ev.text);
         this.stats.pasted++;
         this.hooks.onPaste?.(ev.text);
@@ -205,7 +214,7 @@ export class VncSession {
         this.stats.dropped[ev.what]++;
       }
     }
-    if (out.length > 0) this.toUpstream(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (out.length > 0) this.sendInput(out);
     if (active) this.hooks.onInput();
     if (error) this.end(error.code, error.reason);
   }
@@ -226,18 +235,30 @@ export class VncSession {
     }
   }
 
+  /** Input towards x11vnc, through the paste hold. */
+  private sendInput(out: Buffer[]): void {
+    this.hold.send(out.length === 1 ? out[0]! : Buffer.concat(out));
+    // The browser is paused while a paste settles; only what ws had already read can pile up.
+    if (this.hold.queuedBytes > HARD_LIMIT) this.end(CLOSE.tooBig, 'too much input while a paste settles');
+  }
+
   private toUpstream(bytes: Buffer): void {
     if (this.upstream.destroyed) return;
     this.upstream.write(bytes);
     if (this.upstream.writableLength > HARD_LIMIT) return this.end(CLOSE.upstream, 'the room input service is not keeping up');
-    if (this.upstream.writableLength > HIGH_WATER && !this.pausedBrowser) {
-      this.pausedBrowser = true;
-      this.browser.pause();
-    }
+    if (this.upstream.writableLength > HIGH_WATER) this.pauseBrowser();
   }
 
+  /** Stops reading the browser: x11vnc is behind, or a paste is settling. */
+  private pauseBrowser(): void {
+    if (this.pausedBrowser) return;
+    this.pausedBrowser = true;
+    this.browser.pause();
+  }
+
+  /** Reads the browser again once neither holds (x11vnc's drain, the end of a paste's hold). */
   private resumeBrowser(): void {
-    if (!this.pausedBrowser || this.phase === 'closed') return;
+    if (!this.pausedBrowser || this.phase === 'closed' || this.hold.holding || this.upstream.writableLength > HIGH_WATER) return;
     this.pausedBrowser = false;
     this.browser.resume();
   }

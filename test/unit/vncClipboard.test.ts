@@ -47,7 +47,7 @@ describe('the room setting', () => {
 });
 
 /** A session past its handshake, with an in-memory x11vnc side and browser side. */
-function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boolean }) {
+function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boolean; pasteSettleMs?: number }) {
   const upstream = Object.assign(new EventEmitter(), {
     written: [] as Buffer[],
     destroyed: false,
@@ -65,13 +65,15 @@ function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boole
   });
   const sent: Buffer[] = [];
   const copies: string[] = [];
-  const browser: BrowserSide = { send: (d) => void sent.push(Buffer.from(d)), close: () => undefined, bufferedAmount: () => 0, pause: () => undefined, resume: () => undefined };
-  const s = new VncSession(browser, upstream as unknown as Socket, Buffer.from('INIT'), { onInput: () => undefined, onCopy: (t) => void copies.push(t.toString('latin1')), onEnd: () => undefined }, { filter: { ...DEFAULT_FILTER, maxCutText: 32, clipboard: opts.clipboard }, copyOut: opts.copyOut, handshakeMs: 10_000 });
+  const reading = { paused: false };
+  const browser: BrowserSide = { send: (d) => void sent.push(Buffer.from(d)), close: () => undefined, bufferedAmount: () => 0, pause: () => void (reading.paused = true), resume: () => void (reading.paused = false) };
+  const s = new VncSession(browser, upstream as unknown as Socket, Buffer.from('INIT'), { onInput: () => undefined, onCopy: (t) => void copies.push(t.toString('latin1')), onEnd: () => undefined }, { filter: { ...DEFAULT_FILTER, maxCutText: 32, clipboard: opts.clipboard }, copyOut: opts.copyOut, handshakeMs: 10_000, pasteSettleMs: opts.pasteSettleMs });
   if (opts.handshake !== false) s.fromBrowser(Buffer.concat([Buffer.from('RFB 003.008\n', 'latin1'), Buffer.from([1]), Buffer.from([1])]));
   const handshakeBytes = sent.length;
   return {
     s,
     copies,
+    reading,
     fromRoom: (b: Buffer) => upstream.emit('data', b),
     /** What the browser got after ServerInit. */
     toBrowser: () => Buffer.concat(sent.slice(handshakeBytes)),
@@ -94,6 +96,26 @@ describe('VncSession and the clipboard', () => {
     expect(t.copies).toEqual(['from the room']);
     t.fromRoom(cut('a copy'));
     expect(t.copies).toEqual(['from the room', 'a copy']);
+    t.s.end();
+  });
+
+  it('holds the input after a paste until the room clipboard settled, in order, and stops reading the browser meanwhile', async () => {
+    const t = session({ copyOut: true, clipboard: true, pasteSettleMs: 40 });
+    const key = (keysym: number, down: boolean) => Buffer.from([4, down ? 1 : 0, 0, 0, 0, 0, keysym >> 8, keysym & 0xff]);
+    const paste = Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, 2]), Buffer.from('hi')]);
+    const before = key(0x61, true);
+    const ctrlV = Buffer.concat([key(0xffe3, true), key(0x76, true), key(0x76, false), key(0xffe3, false)]);
+    t.s.fromBrowser(Buffer.concat([before, paste, ctrlV])); // one WebSocket message, as the page sends it
+    expect(t.toRoom(), 'the key before and the paste go at once').toEqual(Buffer.concat([before, paste]));
+    expect(t.reading.paused).toBe(true);
+    t.s.fromBrowser(key(0x62, true)); // read by ws before the pause took hold
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.toRoom().length, 'nothing more yet').toBe(before.length + paste.length);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(t.toRoom()).toEqual(Buffer.concat([before, paste, ctrlV, key(0x62, true)]));
+    expect(t.reading.paused).toBe(false);
+    t.s.fromBrowser(key(0x62, false));
+    expect(t.toRoom().subarray(-8), 'no hold without a paste').toEqual(key(0x62, false));
     t.s.end();
   });
 
