@@ -50,6 +50,8 @@ STREAMBOX_HTTPS_PORT=$https_port
 STREAMBOX_INGEST_LISTEN=127.0.0.1:8081
 STREAMBOX_INGEST_UPSTREAM=127.0.0.1:8082
 STREAMBOX_FAST_PATH_SEATS=30
+STREAMBOX_IDLE_STOP_MINUTES=30
+STREAMBOX_MAX_DURATION_MINUTES=0
 STREAMBOX_ROOMS_ALLOW_LAN=no
 NODE_ENV=production"
 
@@ -66,6 +68,9 @@ if [ ! -e "$STREAMBOX_ENV_FILE" ]; then
         echo "# else the appliance's own CA. See: streambox-tls status."
         echo "# STREAMBOX_ROOMS_ALLOW_LAN=yes lets the rooms' browsers reach private addresses (the LAN);"
         echo "# then: systemctl reload streambox-kiosk-fence."
+        echo "# STREAMBOX_IDLE_STOP_MINUTES: a room nobody is in stops after this long (0: never);"
+        echo "# STREAMBOX_MAX_DURATION_MINUTES: a room stops after running this long (0: no limit)."
+        echo "# A room's own settings win; then: systemctl restart streambox-admin."
         echo "$defaults"
     } >"$tmp"
     chmod 0644 "$tmp"
