@@ -12,6 +12,7 @@
  *           cannot both take the last place.
  */
 import { KeyedLock } from '../keyedLock.js';
+import { CoalescedRun } from '../coalescedRun.js';
 import { RuntimeJobError, RuntimeUnavailableError, type RoomRuntime, type RoomSpec } from '../runtime/types.js';
 import type { RoomStore } from '../store/roomStore.js';
 import type { Logger } from '../log.js';
@@ -22,7 +23,8 @@ import { roomStatus, withStopReason } from './status.js';
 import { admit, type Admission, type CapacitySettings } from './capacity.js';
 import { StatusCache } from './statusCache.js';
 import { BrowserResets } from './profiles.js';
-import type { RoomConfig, RoomFailure, RoomRecord, RoomStatus, StopReason } from './types.js';
+import { failureOf, specOf } from './runtimeSpec.js';
+import type { RoomConfig, RoomRecord, RoomStatus, StopReason } from './types.js';
 
 export interface CreateRoomInput {
   name: string;
@@ -54,14 +56,14 @@ export class RoomsService {
   /** What else goes with a deleted room (its recordings), after its units stop, before its row. */
   private readonly deleteHooks: Array<(roomId: string) => Promise<void>> = [];
   private unwatch: (() => void) | null = null;
-  private reconcileRunning: Promise<void> | null = null;
-  private reconcilePending: Promise<void> | null = null;
+  private readonly reconciles: CoalescedRun;
   /** Room status from the runtime, read again only after the watch reports a change. */
   private readonly statuses: StatusCache;
   private readonly resets = new BrowserResets();
 
   constructor(private readonly deps: RoomsServiceDeps) {
     this.statuses = new StatusCache((id) => deps.runtime.status(id));
+    this.reconciles = new CoalescedRun(() => this.reconcile(), (err) => deps.log.warn('reconcile failed; retried when the runtime is back', { err: err.message }));
   }
 
   /** Follows the runtime's changes (for live status) and re-reconciles after the runtime comes back. */
@@ -238,23 +240,9 @@ export class RoomsService {
     });
   }
 
-  /**
-   * Runs reconcile soon; requests that arrive while one runs coalesce into one more run.
-   * Resolves when the run that covers this request is finished.
-   */
+  /** Runs reconcile soon; requests that arrive while one runs coalesce into one more run (coalescedRun.ts). */
   requestReconcile(): Promise<void> {
-    if (this.reconcilePending) return this.reconcilePending;
-    const after = this.reconcileRunning ?? Promise.resolve();
-    this.reconcilePending = after.then(async () => {
-      this.reconcilePending = null;
-      this.reconcileRunning = this.reconcile()
-        .catch((err) => this.deps.log.warn('reconcile failed; retried when the runtime is back', { err: (err as Error).message }))
-        .finally(() => {
-          this.reconcileRunning = null;
-        });
-      await this.reconcileRunning;
-    });
-    return this.reconcilePending;
+    return this.reconciles.request();
   }
 
   /**
@@ -288,7 +276,7 @@ export class RoomsService {
       await this.deps.runtime.start({ ...specOf(room, this.deps.relayUrl(room.id)), encoderFiles: this.deps.encoderFiles?.(room.id) });
       this.deps.store.setLastError(room.id, null, this.now());
     } catch (err) {
-      const failure = this.failureOf(err);
+      const failure = failureOf(err, this.now());
       this.deps.store.setLastError(room.id, failure, this.now());
       this.deps.log.warn('room did not start', { room: room.id, unit: failure.unit, reason: failure.reason });
     }
@@ -311,14 +299,6 @@ export class RoomsService {
     this.deps.log.info('room deleted', { room: id });
   }
 
-  private failureOf(err: unknown): RoomFailure {
-    const at = this.now();
-    if (err instanceof RuntimeJobError) {
-      return { role: err.role, unit: err.unit, reason: err.message, at };
-    }
-    return { role: null, unit: '', reason: (err as Error).message, at };
-  }
-
   private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
     return this.locks.run(id, fn);
   }
@@ -331,8 +311,4 @@ export class RoomsService {
   private now(): string {
     return this.deps.clock().toISOString();
   }
-}
-
-export function specOf(room: RoomRecord, relayUrl: string): RoomSpec {
-  return { id: room.id, display: room.display, vncPassword: room.vncPassword, relayUrl, ...room.config };
 }
