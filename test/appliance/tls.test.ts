@@ -9,43 +9,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { bootAppliance, httpsGet, type Appliance } from '../harness/appliance.js';
 import { startPageServer, type PageServer } from '../support/pageServer.js';
 import { eventually } from '../support/eventually.js';
-
-const PORT = 8800;
-const HTTPS_PORT = 8443;
-
-interface TlsStatusFile {
-  source: string;
-  reason: string | null;
-  subject: string;
-  names: string[];
-  notAfter: string;
-  fingerprintSha256: string;
-  caFingerprintSha256: string | null;
-  updatedAt: string;
-}
-
-/**
- * Plain HTTP without following redirects. A GET whose kept-alive connection an nginx worker
- * closed as it retired (a reload the test caused a moment before) is sent once more, as a
- * browser does with an idempotent request (RFC 9110, 9.2.2).
- */
-async function plain(url: string, init: RequestInit = {}) {
-  const go = () => fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-  try {
-    return await go();
-  } catch (err) {
-    const code = ((err as Error).cause as { code?: string } | undefined)?.code;
-    if ((init.method ?? 'GET') !== 'GET' || code !== 'UND_ERR_SOCKET') throw err;
-    return go();
-  }
-}
+import { HTTPS_PORT, HTTP_PORT as PORT, dropOperatorPair, plain, removeOperatorPair, type TlsStatus } from '../support/applianceTls.js';
 
 /** The last fragment named in a playlist (which changes while the stream advances). */
 const lastFragment = (playlist: string) => playlist.split('\n').filter((l) => l && !l.startsWith('#')).at(-1) ?? '';
@@ -58,22 +29,11 @@ describe('HTTPS on the appliance', () => {
   let work: string;
   let roomId = '';
 
-  const status = () => JSON.parse(readFileSync(join(appliance.tlsStateDir, 'status.json'), 'utf8')) as TlsStatusFile;
+  const status = () => JSON.parse(readFileSync(join(appliance.tlsStateDir, 'status.json'), 'utf8')) as TlsStatus;
   const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   const journal = async () => (await appliance.exec(['journalctl', '-u', 'streambox-tls', '--no-pager', '-o', 'cat'])).stdout;
 
-  /** Writes an operator pair the way an operator would: key first, then the certificate. */
-  const dropOperatorPair = (fullchain: string, privkey: string) => {
-    for (const [name, text] of [['privkey.pem', privkey], ['fullchain.pem', fullchain]] as const) {
-      const tmp = join(appliance.operatorTlsDir, `.${name}.tmp`);
-      writeFileSync(tmp, text, { mode: 0o600 });
-      renameSync(tmp, join(appliance.operatorTlsDir, name));
-    }
-  };
-  const removeOperatorPair = () => {
-    for (const name of ['fullchain.pem', 'privkey.pem']) rmSync(join(appliance.operatorTlsDir, name), { force: true });
-  };
   /** The certificate nginx presents on the HTTPS port right now, trusting `trust`. */
   const served = async (trust: string) => (await httpsGet(`${appliance.httpsUrl}/api/health`, { ca: trust })).peer;
   /**
@@ -271,7 +231,7 @@ describe('HTTPS on the appliance', () => {
       const hls = `${appliance.baseUrl}/hls/${roomId}.m3u8`;
       const before = lastFragment(await (await fetch(hls)).text());
       const dropped = Date.now();
-      dropOperatorPair(leaf.cert, leaf.key);
+      dropOperatorPair(appliance, leaf.cert, leaf.key);
       const peer = await eventually('nginx to serve the operator certificate', () => served(opCa), (p) => p.fingerprint256 === fingerprint(leaf.cert), 15_000, 250);
       console.log(`operator certificate served ${Date.now() - dropped} ms after it was dropped in`);
       expect(peer.subject.CN).toBe('rooms.example.test');
@@ -331,7 +291,7 @@ describe('HTTPS on the appliance', () => {
     for (const [what, make, reason] of broken) {
       it(`falls back to the appliance CA for ${what}, saying why (status.json, journal)`, async () => {
         // Back to a good operator pair first, so each case starts from "operator".
-        dropOperatorPair(leaf.cert, leaf.key);
+        dropOperatorPair(appliance, leaf.cert, leaf.key);
         await eventually('the operator certificate', () => Promise.resolve(status().source), (s) => s === 'operator', 15_000, 250);
         const pair = make();
         if (pair.cert === 'EXPIRED') {
@@ -340,7 +300,7 @@ describe('HTTPS on the appliance', () => {
           pair.key = made.stdout.slice(made.stdout.indexOf('-----BEGIN'));
           pair.cert = (await appliance.exec(['cat', '/tmp/x.crt'])).stdout;
         }
-        dropOperatorPair(pair.cert, pair.key);
+        dropOperatorPair(appliance, pair.cert, pair.key);
         const s = await eventually('the fallback', () => Promise.resolve(status()), (v) => v.source === 'self', 15_000, 250);
         expect(s.reason).toMatch(reason);
         expect(s.reason).toMatch(/^operator certificate not used: /);
@@ -354,7 +314,7 @@ describe('HTTPS on the appliance', () => {
     }
 
     it('goes back to the appliance CA, with no reason, when the operator files are removed', async () => {
-      removeOperatorPair();
+      removeOperatorPair(appliance);
       const s = await eventually('the appliance CA', () => Promise.resolve(status()), (v) => v.source === 'self' && v.reason === null, 15_000, 250);
       expect(s.caFingerprintSha256).toBe(new X509Certificate(ca).fingerprint256);
       await eventually('nginx to serve the appliance certificate', () => served(ca), (p) => p.fingerprint256 === s.fingerprintSha256, 15_000, 250);

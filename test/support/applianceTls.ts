@@ -1,7 +1,9 @@
 /**
  * The appliance's TLS as tests see it from outside: its ports, the status file streambox-tls
- * writes, its CA, and HTTP exchanges made from another host (curl inside a namespace).
+ * writes, its CA, operator certificates dropped in, and HTTP exchanges (from this host without
+ * following redirects, and from another host: curl inside a namespace).
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,4 +82,33 @@ export async function curlFrom(ns: Netns, url: string, opts: { method?: string; 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Plain HTTP without following redirects. A GET whose kept-alive connection an nginx worker
+ * closed as it retired (a reload the test caused a moment before) is sent once more, as a
+ * browser does with an idempotent request (RFC 9110, 9.2.2).
+ */
+export async function plain(url: string, init: RequestInit = {}) {
+  const go = () => fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  try {
+    return await go();
+  } catch (err) {
+    const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+    if ((init.method ?? 'GET') !== 'GET' || code !== 'UND_ERR_SOCKET') throw err;
+    return go();
+  }
+}
+
+/** Writes an operator pair into /etc/streambox/tls the way an operator would: key first, then the certificate. */
+export function dropOperatorPair(appliance: Appliance, fullchain: string, privkey: string): void {
+  for (const [name, text] of [['privkey.pem', privkey], ['fullchain.pem', fullchain]] as const) {
+    const tmp = join(appliance.operatorTlsDir, `.${name}.tmp`);
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, join(appliance.operatorTlsDir, name));
+  }
+}
+
+export function removeOperatorPair(appliance: Appliance): void {
+  for (const name of ['fullchain.pem', 'privkey.pem']) rmSync(join(appliance.operatorTlsDir, name), { force: true });
 }
