@@ -5,7 +5,7 @@
  * from the unit itself so that they cannot drift, minus the flags naming the unit's paths (callers
  * give theirs).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,6 +32,10 @@ export function x11vncUnitFlags(): { flags: string[]; env: Record<string, string
  * ends with the X server; the returned process is x11vnc itself (the wrapper execs it).
  */
 export function spawnX11vncLikeTheUnit(opts: { display: string; sock: string; passFile: string; home: string }): ChildProcess {
+  // The relay needs them; without, it says so in stderr and x11vnc alone repeats the first paste.
+  for (const [tool, pkg] of [['xprop', 'x11-utils'], ['xclip', 'xclip']]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install ${pkg}; .ci/run installs it): the unit's clipboard relay needs it`);
+  }
   const { flags, env } = x11vncUnitFlags();
   const args = ['/usr/bin/x11vnc', '-display', opts.display, '-rfbport', '0', '-unixsock', opts.sock, '-passwdfile', opts.passFile, ...flags];
   return spawn(WRAPPER, args, { stdio: 'ignore', env: { ...process.env, ...env, HOME: opts.home, ROOM_DISPLAY: opts.display.slice(1) } });

@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the X server's pointer position, held buttons, held keys and the CLIPBOARD selection's owner
-window (0: none) as JSON (for tests).
+"""Prints the X server's pointer position, held buttons and held keys as JSON (for tests).
 Usage: DISPLAY=:N xstate.py   -- uses libX11 through ctypes, so it needs nothing but libx11."""
 import ctypes, ctypes.util, json, sys
 
@@ -21,9 +20,4 @@ rx, ry, wx, wy = ctypes.c_int(), ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
 mask = ctypes.c_uint()
 x.XQueryPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong] + [ctypes.c_void_p] * 7
 x.XQueryPointer(dpy, root, ctypes.byref(r), ctypes.byref(c), ctypes.byref(rx), ctypes.byref(ry), ctypes.byref(wx), ctypes.byref(wy), ctypes.byref(mask))
-x.XInternAtom.restype = ctypes.c_ulong
-x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-x.XGetSelectionOwner.restype = ctypes.c_ulong
-x.XGetSelectionOwner.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
-owner = x.XGetSelectionOwner(dpy, x.XInternAtom(dpy, b"CLIPBOARD", 0))
-print(json.dumps({"x": rx.value, "y": ry.value, "buttons": (mask.value >> 8) & 0x1F, "keycodes": held, "clipboardOwner": owner}))
+print(json.dumps({"x": rx.value, "y": ry.value, "buttons": (mask.value >> 8) & 0x1F, "keycodes": held}))

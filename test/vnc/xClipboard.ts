@@ -3,13 +3,11 @@
  * CLIPBOARD with xclip (Debian's xclip, installed by .ci/run), and read ServerCutText off a session.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import type { RfbOverWs } from './rfbClient.js';
 
 const execFileP = promisify(execFile);
-const XSTATE = join(import.meta.dirname, '..', 'support', 'xstate.py');
 
 /** The display's CLIPBOARD as Chromium reads it: UTF8_STRING, decoded as UTF-8. */
 export async function clipboardOf(display: string): Promise<string> {
@@ -19,15 +17,6 @@ export async function clipboardOf(display: string): Promise<string> {
   } catch {
     return ''; // nobody owns it
   }
-}
-
-/**
- * The window that owns the display's CLIPBOARD (test/support/xstate.py). Chromium reads the
- * clipboard again only when this changes, so every paste must change it.
- */
-export async function clipboardOwner(display: string): Promise<number> {
-  const { stdout } = await execFileP('python3', [XSTATE], { env: { ...process.env, DISPLAY: display }, timeout: 3000 });
-  return (JSON.parse(stdout) as { clipboardOwner: number }).clipboardOwner;
 }
 
 /** Copies like an X application: xclip owns CLIPBOARD until someone else takes it. */
