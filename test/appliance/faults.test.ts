@@ -4,11 +4,14 @@
  * of the admin service (the room's processes, its encoder included, are not restarted: the ingest
  * buffer holds the encoder's connections; the fast path plays again; the driver and a viewer rejoin
  * as who they were and the driver keeps control), kill -9 of the ingest buffer,
- * the system bus restarting (the admin service reconnects and drives rooms again), and the
- * database intact after all of it. kill -9 of each room member is in rooms.test.ts.
+ * the system bus restarting (the admin service reconnects and drives rooms again), a full disk
+ * under /var/lib/streambox (its own 256 MiB filesystem, filled from the host: 507, nothing made,
+ * back once space returns), and the database intact after all of it. kill -9 of each room member is in rooms.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import type { Appliance } from '../harness/appliance.js';
@@ -49,7 +52,8 @@ function firstFastFrame(url: string, timeoutMs: number): Promise<void> {
 }
 
 describe('faults the appliance survives', () => {
-  const booted = useBootedAppliance(PORT);
+  // /var/lib/streambox on a 256 MiB filesystem of its own, for the full disk at the end.
+  const booted = useBootedAppliance(PORT, { dataDiskMiB: 256 });
   const { api } = booted;
   let appliance: Appliance;
   let pages: PageServer;
@@ -192,6 +196,46 @@ describe('faults the appliance survives', () => {
     console.log(`reboot: the running room streams again ${back} ms after the power-off began`);
     expect((await api(`/api/rooms/${stopped}`, { method: 'DELETE' })).status).toBe(204);
   }, 240_000);
+
+  it('a full disk under /var/lib/streambox: CreateRoom is refused with 507 and makes nothing, the service and the room go on, and it works once space returns', async () => {
+    const create = (name: string) => api('/api/rooms', { method: 'POST', body: JSON.stringify({ name, startUrl: pages.url('/tone'), ...SMALL }) });
+    const state = async (id: string) => ((await (await api(`/api/rooms/${id}`)).json()) as { status: { state: string } }).status.state;
+    const made = async () => ({
+      rooms: ((await (await api('/api/rooms')).json()) as { rooms: unknown[] }).rooms.length,
+      envFiles: readdirSync(appliance.roomsDir).filter((f) => f.endsWith('.env')).length,
+      units: Number(await sh("systemctl list-units --all --plain --no-legend 'room@*' | wc -l")),
+    });
+    const before = await made();
+    const adminPid = await mainPid('streambox-admin.service');
+    // Fill it from the host, as a runaway recording would.
+    const filler = join(appliance.stateDir, 'var-lib', 'filler');
+    const fd = openSync(filler, 'w');
+    try {
+      for (;;) writeSync(fd, Buffer.alloc(1024 * 1024));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      expect(await sh('df --output=avail /var/lib/streambox | tail -1'), 'nothing left inside the appliance').toBe('0');
+      const refused = await create('on a full disk');
+      expect(refused.status).toBe(507);
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('storage_full');
+      expect(body.error.message).toMatch(/disk is full.*nothing was changed/);
+      expect(await made(), 'no row, env file or unit for it').toEqual(before);
+      expect(await mainPid('streambox-admin.service'), 'the admin service did not crash').toBe(adminPid);
+      expect(await state(roomId), 'the running room goes on').toBe('live');
+    } finally {
+      rmSync(filler);
+    }
+    const after = await create('after space returned');
+    expect(after.status).toBe(201);
+    const afterId = ((await after.json()) as { id: string }).id;
+    await eventually('the new room live', () => state(afterId), (s) => s === 'live', 60_000);
+    expect((await made()).rooms).toBe(before.rooms + 1);
+  }, 120_000);
 
   it('leaves the database intact after all of it', async () => {
     const check = await appliance.exec(['node', '-e', "const D = require('/opt/streambox/node_modules/better-sqlite3'); const db = new D('/var/lib/streambox/streambox.db', { readonly: true }); console.log(db.pragma('integrity_check', { simple: true }))"]);

@@ -2,7 +2,7 @@
  * The appliance for end-to-end tests, booted exactly as an operator boots it: `image/appliance up`
  * (cached root built by provisioning/, systemd-nspawn), with its own state directory.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
@@ -83,13 +83,23 @@ export function httpsGet(url: string, opts: { ca: string | Buffer; method?: stri
   });
 }
 
-export async function bootAppliance(opts: { port: number; httpsPort?: number; name?: string }): Promise<Appliance> {
+/**
+ * `dataDiskMiB`: the appliance's /var/lib/streambox on a filesystem of its own of that size (a
+ * tmpfs mounted at STATE/var-lib before the boot), for the full-disk fault.
+ */
+export async function bootAppliance(opts: { port: number; httpsPort?: number; name?: string; dataDiskMiB?: number }): Promise<Appliance> {
   requireRoot();
   const stateDir = await mkdtemp(join(tmpdir(), 'sbx-appliance-'));
+  const dataDisk = opts.dataDiskMiB ? join(stateDir, 'var-lib') : null;
+  if (dataDisk) {
+    await mkdir(dataDisk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.dataDiskMiB}m,mode=0700`, 'tmpfs', dataDisk]);
+  }
   const httpsPort = opts.httpsPort ?? 8443;
   const env = { ...process.env, STREAMBOX_APPLIANCE_DIR: stateDir, STREAMBOX_HTTP_PORT: String(opts.port), STREAMBOX_HTTPS_PORT: String(httpsPort), STREAMBOX_APPLIANCE_NAME: opts.name ?? `sbx-e2e-${process.pid}` };
   const stop = async () => {
     await runCommand(APPLIANCE, ['down'], { env });
+    if (dataDisk) execFileSync('umount', [dataDisk]);
     await rm(stateDir, { recursive: true, force: true });
   };
   const boot = async () => {

@@ -15,14 +15,14 @@ export interface BootedAppliance {
   api(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export function useBootedAppliance(port = 8800): BootedAppliance {
+export function useBootedAppliance(port = 8800, opts: { dataDiskMiB?: number } = {}): BootedAppliance {
   let appliance: Appliance | undefined;
   let pages: PageServer | undefined;
   let cookie = '';
 
   beforeAll(async () => {
     pages = await startPageServer();
-    appliance = await bootAppliance({ port });
+    appliance = await bootAppliance({ port, ...opts });
     cookie = await appliance.login();
   }, 1_800_000);
 
