@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRuntime } from '../support/fakeRuntime.js';
+import { fillUntilFull } from '../support/fillDisk.js';
 import { json, makeTestApp, type TestApp } from '../support/testApp.js';
 
 describe('a full disk under the data directory', () => {
@@ -36,14 +37,7 @@ describe('a full disk under the data directory', () => {
 
   it('refuses CreateRoom with 507 storage_full, makes nothing, and works again once space returns', async () => {
     expect((await create('before')).status).toBe(201);
-    const fd = openSync(filler, 'w');
-    try {
-      for (;;) writeSync(fd, Buffer.alloc(64 * 1024));
-    } catch (err) {
-      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
+    fillUntilFull(filler, 64 * 1024);
     const calls = runtime.calls.length;
     const res = await create('on a full disk');
     expect(res.status).toBe(507);

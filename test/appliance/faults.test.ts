@@ -10,7 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
@@ -18,6 +18,7 @@ import type { Appliance } from '../harness/appliance.js';
 import type { PageServer } from '../support/pageServer.js';
 import { useBootedAppliance } from '../support/bootedAppliance.js';
 import { eventually } from '../support/eventually.js';
+import { fillUntilFull } from '../support/fillDisk.js';
 import { joinRoom, type Member } from '../support/testApp.js';
 
 const execFileP = promisify(execFile);
@@ -209,14 +210,7 @@ describe('faults the appliance survives', () => {
     const adminPid = await mainPid('streambox-admin.service');
     // Fill it from the host, as a runaway recording would.
     const filler = join(appliance.stateDir, 'var-lib', 'filler');
-    const fd = openSync(filler, 'w');
-    try {
-      for (;;) writeSync(fd, Buffer.alloc(1024 * 1024));
-    } catch (err) {
-      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
+    fillUntilFull(filler, 1024 * 1024);
     try {
       expect(await sh('df --output=avail /var/lib/streambox | tail -1'), 'nothing left inside the appliance').toBe('0');
       const refused = await create('on a full disk');
