@@ -66,7 +66,8 @@ function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boole
   const sent: Buffer[] = [];
   const copies: string[] = [];
   const reading = { paused: false };
-  const browser: BrowserSide = { send: (d) => void sent.push(Buffer.from(d)), close: () => undefined, bufferedAmount: () => 0, pause: () => void (reading.paused = true), resume: () => void (reading.paused = false) };
+  const closed: number[] = [];
+  const browser: BrowserSide = { send: (d) => void sent.push(Buffer.from(d)), close: (code) => void closed.push(code), bufferedAmount: () => 0, pause: () => void (reading.paused = true), resume: () => void (reading.paused = false) };
   const s = new VncSession(browser, upstream as unknown as Socket, Buffer.from('INIT'), { onInput: () => undefined, onCopy: (t) => void copies.push(t.toString('latin1')), onEnd: () => undefined }, { filter: { ...DEFAULT_FILTER, maxCutText: 32, clipboard: opts.clipboard }, copyOut: opts.copyOut, handshakeMs: 10_000, pasteSettleMs: opts.pasteSettleMs });
   if (opts.handshake !== false) s.fromBrowser(Buffer.concat([Buffer.from('RFB 003.008\n', 'latin1'), Buffer.from([1]), Buffer.from([1])]));
   const handshakeBytes = sent.length;
@@ -74,6 +75,7 @@ function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boole
     s,
     copies,
     reading,
+    closed,
     fromRoom: (b: Buffer) => upstream.emit('data', b),
     /** What the browser got after ServerInit. */
     toBrowser: () => Buffer.concat(sent.slice(handshakeBytes)),
@@ -117,6 +119,18 @@ describe('VncSession and the clipboard', () => {
     t.s.fromBrowser(key(0x62, false));
     expect(t.toRoom().subarray(-8), 'no hold without a paste').toEqual(key(0x62, false));
     t.s.end();
+  });
+
+  it('ends the session (1009) when a driver floods input behind a paste, and forwards none of the flood', () => {
+    const t = session({ copyOut: true, clipboard: true, pasteSettleMs: 60_000 });
+    const paste = Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, 2]), Buffer.from('hi')]);
+    t.s.fromBrowser(paste);
+    // Pointer moves (allowed input) that ws had already read, past the 4 MiB bound.
+    const move = (i: number) => Buffer.from([5, 0, (i >> 8) & 0xff, i & 0xff, 0, 10]);
+    for (let chunk = 0; chunk < 80 && !t.s.closed; chunk++) t.s.fromBrowser(Buffer.concat(Array.from({ length: 10_000 }, (_, i) => move(i))));
+    expect(t.s.closed, 'the session ended').toBe(true);
+    expect(t.closed).toEqual([1009]);
+    expect(t.toRoom(), 'only the paste reached the room').toEqual(paste);
   });
 
   it("passes on no empty text (x11vnc's empty cut buffer 0 when its hold ends): it would empty the driver's clipboard", () => {
