@@ -53,14 +53,15 @@ export const VIEWER_SCRIPT = `(() => {
     for (let i = 0; i < d.length; i += 4) s += d[i + 1];
     return s / 64 > 128;
   }
-  // Listens to the player's own sound (the <video>'s MediaStream, or the element itself for HLS)
-  // and notes when each beep starts: 256-sample blocks, so within ~5 ms.
+  // Listens to the player's own sound (the <video>'s MediaStream, the MSE path's own <audio>, or
+  // the <video> itself for HLS) and notes when each beep starts: 256-sample blocks, so within ~5 ms.
   window.__benchListen = () => {
     if (window.__benchAudio) return; // already listening to this page's player
     const video = document.querySelector('video.media') || document.querySelector('video');
+    const element = document.querySelector('audio.media-sound') || video;
     const ac = new AudioContext();
-    if (!video.srcObject) { video.muted = false; video.volume = 1; } // a muted element feeds silence
-    const src = video.srcObject ? ac.createMediaStreamSource(new MediaStream(video.srcObject.getAudioTracks())) : ac.createMediaElementSource(video);
+    if (!video.srcObject) { element.muted = false; element.volume = 1; } // a muted element feeds silence
+    const src = video.srcObject ? ac.createMediaStreamSource(new MediaStream(video.srcObject.getAudioTracks())) : ac.createMediaElementSource(element);
     const proc = ac.createScriptProcessor(256, 2, 1);
     let loud = false;
     proc.onaudioprocess = (e) => {

@@ -95,13 +95,17 @@ export function shownPath(text: string): 'fast' | 'fast-mse' | 'hls' | null {
   return null;
 }
 
-/** The loudest RMS over two seconds of what the page's <video> plays (its MediaStream, or the element itself under MSE/HLS). */
+/**
+ * The loudest RMS over two seconds of the player's sound: the <video>'s MediaStream (WebCodecs),
+ * the MSE path's own <audio class="media-sound">, or the <video> itself (HLS).
+ */
 export function soundLevel(page: Page): Promise<number> {
   return page.evaluate(async () => {
     const v = document.querySelector('video')!;
+    const sound = document.querySelector<HTMLAudioElement>('audio.media-sound');
     const ac = new AudioContext();
     const analyser = ac.createAnalyser();
-    const src = v.srcObject ? ac.createMediaStreamSource(v.srcObject as MediaStream) : ac.createMediaElementSource(v);
+    const src = v.srcObject ? ac.createMediaStreamSource(v.srcObject as MediaStream) : ac.createMediaElementSource(sound ?? v);
     src.connect(analyser);
     const buf = new Float32Array(analyser.fftSize);
     let loudest = 0;

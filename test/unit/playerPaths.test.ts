@@ -1,11 +1,13 @@
 /**
  * The player's paths without a browser: which driver plays a room's sources and what the stats
  * overlay says about the ones passed over (web/src/player/choice.ts), and how the MSE driver keeps
- * to the live edge (web/src/player/liveEdge.ts).
+ * to the live edge (web/src/player/liveEdge.ts) with its sound following the picture
+ * (web/src/player/soundFollow.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { choosePath } from '../../web/src/player/choice.js';
 import type { SourceDriver } from '../../web/src/player/driver.js';
+import { MIN_SOUND_LAG_S, SOUND_DRIFT_S, SOUND_JUMP_S, SOUND_MAX_RATE_STEP, SOUND_SETTLED_S, followPicture } from '../../web/src/player/soundFollow.js';
 import { EdgeTarget, FAR_LAG_S, MAX_RATE, MAX_TARGET_LAG_S, STUCK_MS, TARGET_LAG_S, keepAtEdge, trimEnd } from '../../web/src/player/liveEdge.js';
 
 const SOURCES = [
@@ -130,5 +132,47 @@ describe('MSE: the aim behind the edge adapts to late frames', () => {
 
   it('a raised aim moves the jump target back with it', () => {
     expect(keepAtEdge({ currentTime: 0, ranges: [[100, 102]], stalled: false, target: 0.2 }).seekTo).toBeCloseTo(101.8);
+  });
+});
+
+describe('MSE: the sound, in its own element, follows the picture', () => {
+  const sound = (soundTime: number, end: number, pictureTime: number | null, adjusting = false) => followPicture({ soundTime, ranges: [[end - 2, end]], pictureTime, adjusting });
+
+  it('plays at the picture’s media time when its own buffer allows', () => {
+    expect(sound(9.8, 10, 9.8)).toEqual({ seekTo: null, playbackRate: 1, why: 'with picture' });
+    // A little off (within SOUND_DRIFT_S) is left alone: speed changes are not free.
+    expect(sound(9.8 + SOUND_DRIFT_S / 2, 10, 9.8).playbackRate).toBe(1);
+  });
+
+  it('never aims closer to its own end than MIN_SOUND_LAG_S, even when the picture is further on', () => {
+    // The picture is at 9.98, the sound has data to 10: aim 9.9, where the sound is.
+    expect(sound(10 - MIN_SOUND_LAG_S, 10, 9.98).why).toBe('with picture');
+    expect(sound(9.5, 10, 9.98)).toMatchObject({ seekTo: 10 - MIN_SOUND_LAG_S, why: 'jump' });
+  });
+
+  it('catches up or falls back by speed when a bit off, by at most SOUND_MAX_RATE_STEP, until settled', () => {
+    const behind = sound(9.7, 10, 9.8);
+    expect(behind.why).toBe('faster');
+    expect(behind.playbackRate).toBeCloseTo(1 + SOUND_MAX_RATE_STEP);
+    expect(sound(9.9, 10.5, 9.8)).toMatchObject({ seekTo: null, why: 'slower' });
+    expect(sound(9.9, 10.5, 9.8).playbackRate).toBeCloseTo(1 - SOUND_MAX_RATE_STEP);
+    // Hysteresis: once adjusting, it goes on until within SOUND_SETTLED_S.
+    expect(sound(9.8 - 0.02, 10, 9.8, true).why).toBe('faster');
+    expect(sound(9.8 - 0.02, 10, 9.8, false).why).toBe('with picture');
+    expect(sound(9.8 - SOUND_SETTLED_S / 2, 10, 9.8, true).why).toBe('with picture');
+  });
+
+  it('jumps when far off, out of its newest range, or before the picture starts (to its own edge)', () => {
+    expect(sound(9.8 - SOUND_JUMP_S - 0.01, 10, 9.8)).toMatchObject({ seekTo: 9.8, why: 'jump' });
+    expect(followPicture({ soundTime: 0, ranges: [[100, 101]], pictureTime: 100.5 })).toMatchObject({ seekTo: 100.5, why: 'jump' });
+    expect(followPicture({ soundTime: 0, ranges: [[100, 101]], pictureTime: null })).toMatchObject({ seekTo: 101 - MIN_SOUND_LAG_S, why: 'jump' });
+    expect(followPicture({ soundTime: 5, ranges: [], pictureTime: 5 })).toEqual({ seekTo: null, playbackRate: 1, why: 'no data' });
+  });
+});
+
+describe('MSE: sound short of data', () => {
+  it('waits at speed 1 instead of speeding up into the same shortage, but still jumps a gap', () => {
+    expect(followPicture({ soundTime: 9.5, ranges: [[8, 10]], pictureTime: 9.7, stalled: true })).toEqual({ seekTo: null, playbackRate: 1, why: 'waiting' });
+    expect(followPicture({ soundTime: 7, ranges: [[8, 10]], pictureTime: 9.7, stalled: true }).why).toBe('jump');
   });
 });

@@ -32,6 +32,11 @@ export interface PlaybackSession {
   /** The source kind it plays ('fast', 'hls'). */
   readonly kind: string;
   readonly video: HTMLVideoElement;
+  /**
+   * An element playing the sound apart from `video` (the MSE path: mseSound.ts), or absent when
+   * `video` plays both. The Player mutes, sets the level and plays it together with `video`.
+   */
+  readonly sound?: HTMLMediaElement;
   /** How far behind the live edge playback is, in ms, when the path can tell. */
   delayMs(): number | null;
   /** Tears down the path and removes `video` from the page. */

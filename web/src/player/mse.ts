@@ -4,12 +4,14 @@
  * and wire format as fast.ts (fastLink.ts); each frame is remuxed in the page into its own
  * fragmented-MP4 fragment (fmp4.ts) and appended at once, so nothing waits for a GOP.
  *
- * One SourceBuffer per track (mseBuffer.ts), `ManagedMediaSource` where it exists (iPhone Safari
- * 17.1+: it needs disableRemotePlayback, set by shell.ts). MSE buffers by nature, so this driver
+ * The picture in the <video>, the sound in an <audio> element with a MediaSource of its own that
+ * follows the picture (mseSound.ts; why apart: soundFollow.ts). One SourceBuffer per track
+ * (mseBuffer.ts), `ManagedMediaSource` where it exists (iPhone Safari 17.1+: it needs
+ * disableRemotePlayback, set by shell.ts and mseSound.ts). MSE buffers by nature, so this driver
  * keeps playback ~0.1 s behind the buffered end (liveEdge.ts; up to 0.25 s where frames arrive
  * late enough to stall it there): a little faster when a bit behind, a jump when far behind, after
  * a stall or over a gap; what is behind playback is trimmed.
- * ~0.2 s glass to glass, against ~0.1 s for WebCodecs and 1.3-2.4 s for HLS.
+ * ~0.2 s glass to glass, against ~0.1 s for WebCodecs and 1.3-2.4 s for HLS (docs/live-view.md).
  *
  * The delay figure is fast.ts's: the relay's receive time of the frame on screen (looked up by
  * requestVideoFrameCallback's mediaTime) against the server's clock now.
@@ -22,14 +24,14 @@ import { TRACK_AUDIO, TRACK_VIDEO, base64Bytes, type WireFrame } from './fastWir
 import { TrackClock, fragment, initSegment } from './fmp4.js';
 import { bufferedTrack, type BufferedTrack } from './mseBuffer.js';
 import { EdgeTarget, keepAtEdge, trimEnd } from './liveEdge.js';
+import { MseSound, createSoundElement } from './mseSound.js';
+import { ReceiveTimes } from './receiveTimes.js';
 
 const VIDEO_TIMESCALE = 90_000;
 const AUDIO_FRAME_SAMPLES = 1024;
 /** Seconds kept behind playback (a seek back a little needs its key frame still buffered). */
 const KEEP_BEHIND_S = 3;
 const EDGE_EVERY_MS = 200;
-/** Receive times kept for the delay lookup (~10 s of video). */
-const MAX_RECEIVED = 300;
 
 type MediaSourceCtor = typeof MediaSource;
 
@@ -55,14 +57,18 @@ export const mseDriver: SourceDriver = {
 
   attach(host: HTMLElement, source: PlaybackSource, opts: AttachOptions): PlaybackSession {
     const shell = createShell(host, opts.muted);
-    const session = new MseSession(shell.video, source.url, opts);
+    const sound = createSoundElement(opts.muted);
+    host.appendChild(sound);
+    const session = new MseSession(shell.video, sound, source.url, opts);
     return {
       kind: 'fast',
       video: shell.video,
+      sound,
       delayMs: () => session.link.delayMs(),
       destroy: () => {
         session.link.close();
         shell.dispose();
+        sound.remove();
       },
     };
   },
@@ -72,6 +78,10 @@ interface Track {
   id: number;
   clock: TrackClock;
   sequence: number;
+}
+
+/** The picture's track, in the <video>'s MediaSource. */
+interface PictureTrack extends Track {
   /** Set once the MediaSource is open; until then fragments wait in `pending`. */
   buffer: (BufferedTrack & { dispose(): void }) | null;
   pending: Uint8Array[];
@@ -81,8 +91,10 @@ interface Track {
 interface Pipeline {
   source: MediaSource;
   url: string;
-  video: Track;
+  video: PictureTrack;
   audio: Track | null;
+  /** Plays `audio` (null: no sound, or this browser's MSE cannot play it). */
+  sound: MseSound | null;
   waitingForKey: boolean;
 }
 
@@ -91,8 +103,7 @@ class MseSession {
   private pipe: Pipeline | null = null;
   private readonly timer: number;
   private frameCallback: number | null = null;
-  /** Relay receive times (server clock) by video presentation time, in arrival order. */
-  private received: { t: number; at: number }[] = [];
+  private readonly received = new ReceiveTimes();
   private stalled = false;
   /** This stall was counted as starved (EdgeTarget moves the aim back once per stall). */
   private starvedCounted = false;
@@ -105,6 +116,7 @@ class MseSession {
 
   constructor(
     private readonly video: HTMLVideoElement,
+    private readonly soundElement: HTMLAudioElement,
     url: string,
     opts: AttachOptions,
   ) {
@@ -141,19 +153,19 @@ class MseSession {
     const MS = mediaSourceCtor();
     if (!MS) return this.link.fail('no MSE');
     if (!MS.isTypeSupported(mime('video', msg.video.codec))) return this.link.fail(`this browser's MSE cannot play ${msg.video.codec}`);
-    const track = (id: number, init: Uint8Array, clock: TrackClock): Track => ({ id, clock, sequence: 0, buffer: null, pending: [init] });
-    const video = track(1, initSegment({ kind: 'video', id: 1, timescale: VIDEO_TIMESCALE, width: msg.video.codedWidth, height: msg.video.codedHeight, avcC: base64Bytes(msg.video.description) }), new TrackClock(VIDEO_TIMESCALE, VIDEO_TIMESCALE / 30));
+    const videoInit = initSegment({ kind: 'video', id: 1, timescale: VIDEO_TIMESCALE, width: msg.video.codedWidth, height: msg.video.codedHeight, avcC: base64Bytes(msg.video.description) });
+    const video: PictureTrack = { id: 1, clock: new TrackClock(VIDEO_TIMESCALE, VIDEO_TIMESCALE / 30), sequence: 0, buffer: null, pending: [videoInit] };
     // Without sound support the picture still plays: better than falling back to seconds of delay.
     const a = msg.audio && MS.isTypeSupported(mime('audio', msg.audio.codec)) ? msg.audio : null;
-    const audio = a && track(2, initSegment({ kind: 'audio', id: 2, timescale: a.sampleRate, channels: a.numberOfChannels, asc: base64Bytes(a.description) }), new TrackClock(a.sampleRate, AUDIO_FRAME_SAMPLES, true));
+    const audio: Track | null = a && { id: 2, clock: new TrackClock(a.sampleRate, AUDIO_FRAME_SAMPLES, true), sequence: 0 };
+    const sound = a && new MseSound(this.soundElement, MS, mime('audio', a.codec), initSegment({ kind: 'audio', id: 2, timescale: a.sampleRate, channels: a.numberOfChannels, asc: base64Bytes(a.description) }), (message) => this.link.fail(message));
     const source = new MS();
-    const pipe: Pipeline = { source, url: URL.createObjectURL(source), video, audio, waitingForKey: true };
+    const pipe: Pipeline = { source, url: URL.createObjectURL(source), video, audio, sound, waitingForKey: true };
     this.pipe = pipe;
     source.addEventListener('sourceopen', () => {
       if (this.pipe !== pipe) return;
       try {
         this.open(pipe, video, mime('video', msg.video.codec));
-        if (audio && a) this.open(pipe, audio, mime('audio', a.codec));
       } catch (err) {
         this.link.fail(`cannot set up the buffers: ${(err as Error).message}`);
       }
@@ -161,14 +173,14 @@ class MseSession {
     this.video.src = pipe.url;
   }
 
-  private open(pipe: Pipeline, track: Track, type: string): void {
+  private open(pipe: Pipeline, track: PictureTrack, type: string): void {
     const sb = pipe.source.addSourceBuffer(type);
     sb.mode = 'segments';
     track.buffer = bufferedTrack(sb, {
       onQuota: () => this.trim(0.5),
-      onError: (message) => this.link.fail(`${track === pipe.video ? 'video' : 'audio'} buffer: ${message}`),
+      onError: (message) => this.link.fail(`video buffer: ${message}`),
       onAppended: () => {
-        if (track === pipe.video && this.video.currentTime === 0) this.tick(); // the first picture: go to the edge at once
+        if (this.video.currentTime === 0) this.tick(); // the first picture: go to the edge at once
       },
     });
     for (const bytes of track.pending.splice(0)) track.buffer.append(bytes);
@@ -180,20 +192,19 @@ class MseSession {
     if (frame.track === TRACK_VIDEO) {
       if (!frame.key && pipe.waitingForKey) return; // joined mid-GOP, or lost frames: from the next key frame
       pipe.waitingForKey = false;
-      const { decodeTime } = this.push(pipe.video, frame);
-      this.received.push({ t: decodeTime / VIDEO_TIMESCALE, at: frame.receivedAtMs });
-      if (this.received.length > MAX_RECEIVED) this.received.shift();
-    } else if (frame.track === TRACK_AUDIO && pipe.audio && !pipe.waitingForKey) {
-      this.push(pipe.audio, frame);
+      const { bytes, decodeTime } = this.fragmentOf(pipe.video, frame);
+      if (pipe.video.buffer) pipe.video.buffer.append(bytes);
+      else if (pipe.video.pending.length < 240) pipe.video.pending.push(bytes);
+      this.received.add(decodeTime / VIDEO_TIMESCALE, frame.receivedAtMs);
+    } else if (frame.track === TRACK_AUDIO && pipe.audio && pipe.sound && !pipe.waitingForKey) {
+      pipe.sound.append(this.fragmentOf(pipe.audio, frame).bytes);
     }
   }
 
-  private push(track: Track, frame: WireFrame): { decodeTime: number } {
+  private fragmentOf(track: Track, frame: WireFrame): { bytes: Uint8Array; decodeTime: number } {
     const { decodeTime, duration } = track.clock.next(frame.timestampUs);
     const bytes = fragment(track.id, ++track.sequence, { decodeTime, duration, sync: frame.key || track.id !== 1, data: frame.data });
-    if (track.buffer) track.buffer.append(bytes);
-    else if (track.pending.length < 240) track.pending.push(bytes);
-    return { decodeTime };
+    return { bytes, decodeTime };
   }
 
   /** Every EDGE_EVERY_MS (and at once on 'waiting'): stay at the live edge, trim what is behind. */
@@ -205,6 +216,7 @@ class MseSession {
     const stalled = this.stalled || (!v.paused && !v.seeking && v.readyState < HTMLMediaElement.HAVE_FUTURE_DATA);
     // A paused element (autoplay refused) is only placed once; the Player resumes it.
     if (v.paused && v.currentTime > 0) return;
+    this.pipe.sound?.follow(v.currentTime > 0 ? v.currentTime : null);
     const now = performance.now();
     if (stalled) this.stalledAt ??= now;
     else this.stalledAt = null;
@@ -228,7 +240,7 @@ class MseSession {
     if (this.frameCallback === null && v.currentTime !== this.lastTime && !v.paused) {
       // No per-frame callback (older Firefox): the clock moving is the picture moving.
       this.lastTime = v.currentTime;
-      this.link.pictureShown(this.receivedAt(v.currentTime, 0.05));
+      this.link.pictureShown(this.received.take(v.currentTime, 0.05));
     }
     this.trim(KEEP_BEHIND_S);
   }
@@ -236,10 +248,9 @@ class MseSession {
   private trim(keepS: number): void {
     const pipe = this.pipe;
     if (!pipe) return;
-    for (const track of [pipe.video, pipe.audio]) {
-      const until = trimEnd(track?.buffer?.bufferedStart() ?? null, this.video.currentTime, keepS);
-      if (track?.buffer && until !== null) track.buffer.remove(0, until);
-    }
+    const until = trimEnd(pipe.video.buffer?.bufferedStart() ?? null, this.video.currentTime, keepS);
+    if (pipe.video.buffer && until !== null) pipe.video.buffer.remove(0, until);
+    pipe.sound?.trim(keepS);
   }
 
   private watchFrames(): void {
@@ -247,27 +258,19 @@ class MseSession {
     if (typeof v.requestVideoFrameCallback !== 'function') return;
     const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
       if (this.link.isClosed) return;
-      this.link.pictureShown(this.receivedAt(meta.mediaTime, 0.002));
+      this.link.pictureShown(this.received.take(meta.mediaTime, 0.002));
       this.frameCallback = v.requestVideoFrameCallback(onFrame);
     };
     this.frameCallback = v.requestVideoFrameCallback(onFrame);
-  }
-
-  /** The receive time of the frame presented at `mediaTime` (s); forgets it and the ones before. */
-  private receivedAt(mediaTime: number, tolerance: number): number | undefined {
-    const i = this.received.findIndex((r) => Math.abs(r.t - mediaTime) <= tolerance);
-    if (i < 0) return undefined;
-    const at = this.received[i]!.at;
-    this.received = this.received.slice(i + 1);
-    return at;
   }
 
   private detach(): void {
     const pipe = this.pipe;
     if (!pipe) return;
     this.pipe = null;
-    for (const track of [pipe.video, pipe.audio]) track?.buffer?.dispose();
-    this.received = [];
+    pipe.video.buffer?.dispose();
+    pipe.sound?.dispose();
+    this.received.clear();
     this.video.removeAttribute('src');
     this.video.load();
     URL.revokeObjectURL(pipe.url);

@@ -89,16 +89,25 @@ export class Player {
     this.wantMuted = muted;
     const v = this.video;
     if (!v) return;
-    v.muted = muted;
-    if (!muted && v.volume === 0) v.volume = this.volumeLevel = 1;
+    if (!muted && v.volume === 0) this.volumeLevel = 1;
+    this.applySound();
     if (v.paused) void this.tryPlay();
+    else if (!muted) void this.playSound();
   }
 
   /** The level only; muting is separate (a muted player keeps its level for unmute). */
   setVolume(level: number): void {
     this.volumeLevel = Math.min(1, Math.max(0, level));
-    const v = this.video;
-    if (v) v.volume = this.volumeLevel;
+    this.applySound();
+  }
+
+  /** Mute and level on every element that plays sound (the picture's, and the MSE path's own). */
+  private applySound(): void {
+    for (const el of [this.session?.video, this.session?.sound]) {
+      if (!el) continue;
+      el.muted = this.wantMuted;
+      el.volume = this.volumeLevel;
+    }
   }
 
   /** Call from a user gesture when playback was blocked. */
@@ -160,7 +169,7 @@ export class Player {
     });
     this.session = session;
     const v = session.video;
-    v.volume = this.volumeLevel;
+    this.applySound();
     this.attachedAt = performance.now();
     this.lastTime = -1;
     this.lastProgressAt = 0;
@@ -179,25 +188,46 @@ export class Player {
   private async tryPlay(): Promise<void> {
     const v = this.video;
     if (!v) return;
-    v.muted = this.wantMuted;
+    this.applySound();
     try {
       await v.play();
       if (this.state === 'blocked') this.setState('waiting');
+      void this.playSound();
     } catch (err) {
       if ((err as DOMException)?.name !== 'NotAllowedError' || v !== this.video) return; // not loaded yet: canplay retries
       if (!v.muted) {
         // Sound needs a gesture here: play silently and let the page offer "Tap to unmute".
         this.wantMuted = true;
-        v.muted = true;
+        this.applySound();
         this.opts.onAutoplayMuted?.();
         try {
           await v.play();
+          void this.playSound();
           return;
         } catch {
           // fall through
         }
       }
       this.setState('blocked');
+    }
+  }
+
+  /**
+   * Plays the session's own sound element, if it has one, once the picture plays. It may still be
+   * waiting for data (the promise then settles later). Refused sound (no gesture yet) makes the
+   * whole player muted, as a refused picture does, so the page offers "Tap to unmute".
+   */
+  private async playSound(): Promise<void> {
+    const sound = this.session?.sound;
+    if (!sound) return;
+    try {
+      await sound.play();
+    } catch (err) {
+      if ((err as DOMException)?.name !== 'NotAllowedError' || sound !== this.session?.sound || sound.muted) return;
+      this.wantMuted = true;
+      this.applySound();
+      this.opts.onAutoplayMuted?.();
+      await sound.play().catch(() => undefined);
     }
   }
 
