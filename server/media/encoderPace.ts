@@ -1,6 +1,7 @@
 /**
  * How a room's encoder keeps up, read from the pictures arriving at the relay: frames per second
- * over the last few seconds, and speed (media time encoded per second of wall time). An encoder
+ * over the last few seconds (by arrival, and by the pictures' own media time), and speed (media
+ * time encoded per second of wall time). An encoder
  * that falls behind on a busy host delivers fewer pictures than the room's frame rate (x11grab
  * stamps frames with the wall clock, so speed stays near 1 while frames are dropped, and drifts
  * below 1 while frames queue up in ffmpeg). The room's status shows it (rooms view `encoder`).
@@ -13,6 +14,13 @@ const BEHIND_SHARE = 0.9;
 export interface EncoderPaceReading {
   /** Pictures per second that arrived over the window. */
   fps: number;
+  /**
+   * Pictures per second of media time among them: the frame rate of the stream itself. A picture
+   * that arrives a little late moves from one arrival window to the next (fps dips, then rises),
+   * but not in media time; a picture x11grab never took (a host too busy to grab on time) leaves
+   * a gap in media time and lowers this.
+   */
+  mediaFps: number;
   /** Media time advanced per wall-clock second over the window (1 = real time). */
   speed: number;
 }
@@ -46,7 +54,9 @@ export class EncoderPace {
     const first = this.frames[0];
     const last = this.frames[this.frames.length - 1];
     const speed = first && last && last.at > first.at ? (last.media - first.media) / (last.at - first.at) : 0;
-    return { fps: round(this.frames.length / (WINDOW_MS / 1000), 1), speed: round(speed, 2) };
+    const mediaSpan = first && last ? last.media - first.media : 0;
+    const mediaFps = mediaSpan > 0 ? ((this.frames.length - 1) * 1000) / mediaSpan : 0;
+    return { fps: round(this.frames.length / (WINDOW_MS / 1000), 1), mediaFps: round(mediaFps, 1), speed: round(speed, 2) };
   }
 
   private drop(now: number): void {

@@ -156,6 +156,10 @@ describe('the appliance, end to end', () => {
     const metrics = await (await fetch('http://127.0.0.1:9464/metrics')).text();
     const fps = Number(new RegExp(`^streambox_room_encoder_fps\\{room="${room.id}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
     expect(fps, 'encoder fps in the metrics').toBeGreaterThan(10);
+    // And by media time: x11grab at 30 fps stamps its pictures 1/30 s apart, whatever their arrival.
+    const streamFps = Number(new RegExp(`^streambox_room_stream_fps\\{room="${room.id}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(streamFps, 'stream fps (media time) in the metrics').toBeGreaterThan(10);
+    expect(streamFps).toBeLessThanOrEqual(31);
     expect(metrics).toMatch(new RegExp(`^streambox_rooms\\{state="live"\\} 1$`, 'm'));
     // Its CPU, sampled every 5 s from the room's cgroups: a 1080p30 encode and a Chromium are busy
     // (measured 120-160 % of a core together), never idle, never more than this machine's 2 cores.

@@ -2,10 +2,13 @@
  * `npm run bench:host`: what one host holds (issue 13's soak). Boots the appliance, creates 1080p30
  * rooms showing the clock page (redrawn every animation frame: an animated page, the encoder's
  * whole load) until admission refuses one, then reads every admitted room's encoder from the
- * appliance's /metrics (pictures that reached the relay over the last 5 s, and encode speed) and
- * the host's CPU every 5 s for BENCH_SOAK_MINUTES (default 10). Prints, per room, the soak's mean
- * frame rate and its worst 5-s windows, the refusal of the room past capacity, and how busy the
- * machine was. Target: every admitted room ≥ 29.5 fps over the whole soak.
+ * appliance's /metrics every 5 s for BENCH_SOAK_MINUTES (default 10): pictures that reached the
+ * relay over the last 5 s (by arrival), the stream's own frame rate over them (by media time: a
+ * late picture moves between arrival windows, a skipped grab leaves a gap), and encode speed.
+ * Prints, per room, the soak's mean frame rate and its worst 5-s windows both ways, the refusal of
+ * the room past capacity, and how busy the machine was. Target: every admitted room ≥ 29.5 fps
+ * over the whole soak, and in every 5-s window of its media time (no stretch of the stream short
+ * of frames); late arrivals are reported beside it (they are delay jitter, not lost frames).
  *
  * Run it alone on the machine: anything else running measures the machine, not the appliance.
  */
@@ -64,15 +67,17 @@ async function main(): Promise<void> {
   await sleep(30_000);
 
   const fps = new Map(rooms.map((id) => [id, [] as number[]]));
+  const streamFps = new Map(rooms.map((id) => [id, [] as number[]]));
   const speed = new Map(rooms.map((id) => [id, [] as number[]]));
   const load = hostLoad();
   const end = Date.now() + SOAK_MINUTES * 60_000;
   while (Date.now() < end) {
     await sleep(SAMPLE_MS);
     const text = await (await fetch(METRICS_URL)).text();
-    const [f, s] = [perRoom(text, 'streambox_room_encoder_fps'), perRoom(text, 'streambox_room_encoder_speed')];
+    const [f, m, s] = [perRoom(text, 'streambox_room_encoder_fps'), perRoom(text, 'streambox_room_stream_fps'), perRoom(text, 'streambox_room_encoder_speed')];
     for (const id of rooms) {
       fps.get(id)!.push(f.get(id) ?? 0); // a room missing from the metrics delivered nothing
+      streamFps.get(id)!.push(m.get(id) ?? 0);
       if (s.has(id)) speed.get(id)!.push(s.get(id)!);
     }
   }
@@ -82,11 +87,15 @@ async function main(): Promise<void> {
   rooms.forEach((id, i) => {
     const windows = [...fps.get(id)!].sort((a, b) => a - b);
     const mean = windows.reduce((a, b) => a + b, 0) / windows.length;
+    const stream = [...streamFps.get(id)!].sort((a, b) => a - b);
     const speeds = [...speed.get(id)!].sort((a, b) => a - b);
-    if (mean >= TARGET_FPS) held++;
-    record('host', `room ${i + 1} of ${rooms.length}, 1080p30, ${SOAK_MINUTES} min`, `${mean.toFixed(2)} fps mean`, `5-s windows: min ${windows[0]!.toFixed(1)}, p5 ${percentile(windows, 5).toFixed(1)}, p50 ${percentile(windows, 50).toFixed(1)} (${windows.length}); encode speed min ${speeds[0]?.toFixed(2) ?? 'n/a'}`);
+    const short = stream.filter((x) => x < TARGET_FPS).length;
+    if (mean >= TARGET_FPS && short === 0) held++;
+    const room = `room ${i + 1} of ${rooms.length}, 1080p30, ${SOAK_MINUTES} min`;
+    record('host', `${room}: by arrival`, `${mean.toFixed(2)} fps mean`, `5-s windows: min ${windows[0]!.toFixed(1)}, p5 ${percentile(windows, 5).toFixed(1)}, p50 ${percentile(windows, 50).toFixed(1)} (${windows.length}); encode speed min ${speeds[0]?.toFixed(2) ?? 'n/a'}`);
+    record('host', `${room}: by media time`, `min ${stream[0]!.toFixed(1)} fps`, `5-s windows: p5 ${percentile(stream, 5).toFixed(1)}, p50 ${percentile(stream, 50).toFixed(1)}; ${short} of ${stream.length} under ${TARGET_FPS}`);
   });
-  record('host', `rooms holding ≥ ${TARGET_FPS} fps over the soak`, `${held} of ${rooms.length}`, busy);
+  record('host', `rooms holding ≥ ${TARGET_FPS} fps (mean, and every 5-s window of media time)`, `${held} of ${rooms.length}`, busy);
   printTable(`${head}\ncode: ${code}`);
 }
 

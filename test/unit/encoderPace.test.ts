@@ -39,6 +39,29 @@ describe('the encoder pace', () => {
     expect(isBehind(r, 15)).toBe(false);
   });
 
+  it('reads pictures that arrive late as a dip in arrivals, not in the stream: media time still has them all', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    feed(pace, clock, 30, 6);
+    // The next pictures are late: 200 ms with none arriving (they come together afterwards).
+    clock.t += 200;
+    const r = pace.read()!;
+    expect(r.fps).toBeLessThan(29.5);
+    expect(r.mediaFps).toBeCloseTo(30, 0);
+  });
+
+  it('reads pictures the grab skipped as a lower media-time frame rate', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    let media = 0;
+    for (let i = 0; i < 300; i++) {
+      clock.t += 1000 / 30;
+      media += 1000 / 30;
+      if (i % 10 !== 0) pace.frame(media); // one in ten never taken: 27 a second
+    }
+    expect(pace.read()!.mediaFps).toBeCloseTo(27, 0);
+  });
+
   it('reads frames queueing in the encoder as speed under 1', () => {
     const clock = { t: 0 };
     const pace = new EncoderPace(() => clock.t);
@@ -51,7 +74,7 @@ describe('the encoder pace', () => {
     const pace = new EncoderPace(() => clock.t);
     feed(pace, clock, 30, 8);
     clock.t += 6000;
-    expect(pace.read()).toEqual({ fps: 0, speed: 0 });
+    expect(pace.read()).toEqual({ fps: 0, mediaFps: 0, speed: 0 });
   });
 
   it('starts over when the encoder restarts', () => {
