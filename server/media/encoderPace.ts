@@ -15,12 +15,19 @@ export interface EncoderPaceReading {
   /** Pictures per second that arrived over the window. */
   fps: number;
   /**
-   * Pictures per second of media time among them: the frame rate of the stream itself. A picture
+   * Pictures per second of media time among them: the rate the grab took pictures at. A picture
    * that arrives a little late moves from one arrival window to the next (fps dips, then rises),
-   * but not in media time; a picture x11grab never took (a host too busy to grab on time) leaves
-   * a gap in media time and lowers this.
+   * but not in media time. x11grab stamps each picture with the wall clock when it takes it and,
+   * when late, takes the missed ones at once: so this stays at the room's rate even on a busy host,
+   * and what a late grab costs shows in `maxGapMs`.
    */
   mediaFps: number;
+  /**
+   * The longest media-time step between two pictures in the window (ms): 33 at 30 fps when every
+   * picture was taken on time; more when the grab was held up (the picture froze that long, then
+   * pictures came in a burst).
+   */
+  maxGapMs: number;
   /** Media time advanced per wall-clock second over the window (1 = real time). */
   speed: number;
 }
@@ -56,7 +63,9 @@ export class EncoderPace {
     const speed = first && last && last.at > first.at ? (last.media - first.media) / (last.at - first.at) : 0;
     const mediaSpan = first && last ? last.media - first.media : 0;
     const mediaFps = mediaSpan > 0 ? ((this.frames.length - 1) * 1000) / mediaSpan : 0;
-    return { fps: round(this.frames.length / (WINDOW_MS / 1000), 1), mediaFps: round(mediaFps, 1), speed: round(speed, 2) };
+    let maxGapMs = 0;
+    for (let i = 1; i < this.frames.length; i++) maxGapMs = Math.max(maxGapMs, this.frames[i]!.media - this.frames[i - 1]!.media);
+    return { fps: round(this.frames.length / (WINDOW_MS / 1000), 1), mediaFps: round(mediaFps, 1), maxGapMs: Math.round(maxGapMs), speed: round(speed, 2) };
   }
 
   private drop(now: number): void {

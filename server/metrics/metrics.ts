@@ -50,7 +50,8 @@ export class Metrics {
     gauge('streambox_room_participants', 'People on the room channel', ['room'], (g) => this.perRoom(g, (room) => this.sources!.people(room.id).participants));
     gauge('streambox_room_fast_path_viewers', 'Fast-path seats in use', ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.viewers ?? 0));
     gauge('streambox_room_encoder_fps', 'Pictures per second reaching the relay over the last 5 s', ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.encoder?.fps));
-    gauge('streambox_room_stream_fps', "Pictures per second of the stream's own media time over the last 5 s (late arrivals do not lower it, skipped grabs do)", ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.encoder?.mediaFps));
+    gauge('streambox_room_stream_fps', "Pictures per second of the stream's own media time over the last 5 s (late arrivals do not lower it)", ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.encoder?.mediaFps));
+    gauge('streambox_room_stream_max_gap_ms', 'The longest media-time step between two pictures over the last 5 s, ms (33 at 30 fps when every grab was on time)', ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.encoder?.maxGapMs));
     gauge('streambox_room_encoder_speed', 'Media time encoded per second of wall time over the last 5 s (1 = real time)', ['room'], (g) => this.perRoom(g, (room) => this.sources!.relay(room.id)?.encoder?.speed));
     gauge('streambox_room_cpu_percent', 'CPU of the room\'s processes over the last 5 s, in % of one core (top\'s way)', ['room'], (g) => this.perRoom(g, (room) => this.sources!.cpu(room.id) ?? undefined));
     gauge('streambox_room_target_fps', 'The frame rate each room was made with', ['room'], (g) => this.perRoom(g, (room) => room.config.fps));

@@ -3,12 +3,12 @@
  * rooms showing the clock page (redrawn every animation frame: an animated page, the encoder's
  * whole load) until admission refuses one, then reads every admitted room's encoder from the
  * appliance's /metrics every 5 s for BENCH_SOAK_MINUTES (default 10): pictures that reached the
- * relay over the last 5 s (by arrival), the stream's own frame rate over them (by media time: a
- * late picture moves between arrival windows, a skipped grab leaves a gap), and encode speed.
- * Prints, per room, the soak's mean frame rate and its worst 5-s windows both ways, the refusal of
- * the room past capacity, and how busy the machine was. Target: every admitted room ≥ 29.5 fps
- * over the whole soak, and in every 5-s window of its media time (no stretch of the stream short
- * of frames); late arrivals are reported beside it (they are delay jitter, not lost frames).
+ * relay over the last 5 s (by arrival), the same pictures by their media time (the grab's rate,
+ * and the longest step between two: a grab held up freezes the picture that long), and encode
+ * speed. Prints, per room, the soak's mean frame rate and its worst 5-s windows, the grab's rate
+ * and its freezes, the refusal of the room past capacity, and how busy the machine was. Target:
+ * every admitted room ≥ 29.5 fps over the whole soak and in every 5-s window of media time (no
+ * picture lost); late arrivals (delay jitter) and freezes are reported beside it.
  *
  * Run it alone on the machine: anything else running measures the machine, not the appliance.
  */
@@ -24,6 +24,8 @@ const METRICS_URL = 'http://127.0.0.1:9464/metrics';
 const SOAK_MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
 const SAMPLE_MS = 5000;
 const TARGET_FPS = 29.5;
+/** A step between pictures longer than this (3 frames at 30 fps) is a freeze a viewer sees. */
+const FREEZE_MS = 100;
 /** No room holds more than this many on one host of this kind: a guard, not a measure. */
 const MAX_ROOMS = 8;
 
@@ -68,16 +70,18 @@ async function main(): Promise<void> {
 
   const fps = new Map(rooms.map((id) => [id, [] as number[]]));
   const streamFps = new Map(rooms.map((id) => [id, [] as number[]]));
+  const gaps = new Map(rooms.map((id) => [id, [] as number[]]));
   const speed = new Map(rooms.map((id) => [id, [] as number[]]));
   const load = hostLoad();
   const end = Date.now() + SOAK_MINUTES * 60_000;
   while (Date.now() < end) {
     await sleep(SAMPLE_MS);
     const text = await (await fetch(METRICS_URL)).text();
-    const [f, m, s] = [perRoom(text, 'streambox_room_encoder_fps'), perRoom(text, 'streambox_room_stream_fps'), perRoom(text, 'streambox_room_encoder_speed')];
+    const [f, m, s, g] = ['encoder_fps', 'stream_fps', 'encoder_speed', 'stream_max_gap_ms'].map((name) => perRoom(text, `streambox_room_${name}`)) as [Map<string, number>, Map<string, number>, Map<string, number>, Map<string, number>];
     for (const id of rooms) {
       fps.get(id)!.push(f.get(id) ?? 0); // a room missing from the metrics delivered nothing
       streamFps.get(id)!.push(m.get(id) ?? 0);
+      if (g.has(id)) gaps.get(id)!.push(g.get(id)!);
       if (s.has(id)) speed.get(id)!.push(s.get(id)!);
     }
   }
@@ -94,6 +98,9 @@ async function main(): Promise<void> {
     const room = `room ${i + 1} of ${rooms.length}, 1080p30, ${SOAK_MINUTES} min`;
     record('host', `${room}: by arrival`, `${mean.toFixed(2)} fps mean`, `5-s windows: min ${windows[0]!.toFixed(1)}, p5 ${percentile(windows, 5).toFixed(1)}, p50 ${percentile(windows, 50).toFixed(1)} (${windows.length}); encode speed min ${speeds[0]?.toFixed(2) ?? 'n/a'}`);
     record('host', `${room}: by media time`, `min ${stream[0]!.toFixed(1)} fps`, `5-s windows: p5 ${percentile(stream, 5).toFixed(1)}, p50 ${percentile(stream, 50).toFixed(1)}; ${short} of ${stream.length} under ${TARGET_FPS}`);
+    const steps = [...gaps.get(id)!].sort((a, b) => a - b);
+    const frozen = steps.filter((x) => x > FREEZE_MS).length;
+    record('host', `${room}: longest step between pictures`, `p50 ${percentile(steps, 50)} ms, worst ${steps[steps.length - 1] ?? 'n/a'} ms`, `per 5-s window; ${frozen} of ${steps.length} windows froze over ${FREEZE_MS} ms`);
   });
   record('host', `rooms holding ≥ ${TARGET_FPS} fps (mean, and every 5-s window of media time)`, `${held} of ${rooms.length}`, busy);
   printTable(`${head}\ncode: ${code}`);

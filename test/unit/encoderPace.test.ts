@@ -48,6 +48,19 @@ describe('the encoder pace', () => {
     const r = pace.read()!;
     expect(r.fps).toBeLessThan(29.5);
     expect(r.mediaFps).toBeCloseTo(30, 0);
+    expect(r.maxGapMs).toBe(33);
+  });
+
+  it('reads a grab held up for 300 ms (then catching up at once) as a 300 ms step in media time', () => {
+    const clock = { t: 0 };
+    const pace = new EncoderPace(() => clock.t);
+    let media = 0;
+    for (let i = 0; i < 300; i++) {
+      clock.t += 1000 / 30;
+      media += i === 200 ? 300 : i > 200 && i <= 209 ? 0.5 : 1000 / 30; // 9 missed pictures taken at once
+      pace.frame(media);
+    }
+    expect(pace.read()!.maxGapMs).toBe(300);
   });
 
   it('reads pictures the grab skipped as a lower media-time frame rate', () => {
@@ -74,7 +87,7 @@ describe('the encoder pace', () => {
     const pace = new EncoderPace(() => clock.t);
     feed(pace, clock, 30, 8);
     clock.t += 6000;
-    expect(pace.read()).toEqual({ fps: 0, mediaFps: 0, speed: 0 });
+    expect(pace.read()).toEqual({ fps: 0, mediaFps: 0, maxGapMs: 0, speed: 0 });
   });
 
   it('starts over when the encoder restarts', () => {
