@@ -46,7 +46,8 @@ export class FakeKubeApi {
   readonly store = new FakeKubeStore();
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
-  private readonly watches = new Set<ServerResponse>();
+  /** Open watches, each with the function that ends it. */
+  private readonly watches = new Map<ServerResponse, () => void>();
   private port = 0;
   goneAsHttpStatus: boolean;
 
@@ -84,8 +85,7 @@ export class FakeKubeApi {
 
   /** Ends every open watch cleanly, as the server does when a watch's timeout is up. */
   endWatches(): void {
-    for (const res of this.watches) res.end();
-    this.watches.clear();
+    for (const end of [...this.watches.values()]) end();
   }
 
   get openWatches(): number {
@@ -160,19 +160,23 @@ export class FakeKubeApi {
       backlog = this.store.list(resource, namespace, selector).items.map((object) => ({ type: 'ADDED', object }));
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    this.watches.add(res);
+    res.flushHeaders(); // the API server answers a watch at once, before any event
     const write = (event: { type: string; object: unknown }) => res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
     for (const event of backlog) write(event);
     const unsubscribe = this.store.subscribe((e) => {
       if (relevant(e)) write(e);
     });
     const timeout = Number(q.get('timeoutSeconds') ?? '0');
-    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : null;
-    res.on('close', () => {
+    // Ended by the server (its timeout, endWatches) or by the client going away: no event after.
+    const end = () => {
       unsubscribe();
       if (timer) clearTimeout(timer);
       this.watches.delete(res);
-    });
+      if (!res.writableEnded) res.end();
+    };
+    const timer = timeout > 0 ? setTimeout(end, timeout * 1000) : null;
+    this.watches.set(res, end);
+    res.on('close', end);
   }
 }
 
