@@ -23,7 +23,8 @@ import { kubeHarness, NAMESPACE, roomPodName, roomSecretName, startKubeBench, ty
 import { eventually } from '../support/eventually.js';
 import type { Obj } from '../support/fakeKubeStore.js';
 
-type PodObj = Obj & { spec: { containers: Array<{ name: string; resources: { requests: { cpu: string } } }> } };
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+type PodObj = Obj & { spec: { containers: Array<{ name: string; env?: EnvVar[]; resources: { requests: { cpu: string } } }> } };
 
 let bench: KubeBench;
 
@@ -43,12 +44,20 @@ describe('KubernetesRuntime on the API', () => {
   const pod = (id: string) => bench.api.store.get('pods', NAMESPACE, roomPodName(id)) as PodObj;
 
   it('puts the spec in the Secret, none of it in the Pod, and requests what the room costs', async () => {
-    const s = { ...spec(), vncPassword: 'vnc-pw-9', width: 1920, height: 1080 };
+    const encoderFiles = { rtmpPreset: 'fifo_options=format_opts=rtmp_playpath=x?key=publish-key-1', ingestMetadata: 'streambox_key=ingest-key-1' };
+    const s = { ...spec(), vncPassword: 'vnc-pw-9', width: 1920, height: 1080, encoderFiles };
     await bench.runtime.start(s);
     const p = pod(s.id);
+    // Every variable comes from the Secret; no value of the spec is written into the Pod.
+    const env = p.spec.containers.flatMap((c) => c.env ?? []);
+    const roomVars = env.filter((e) => e.name.startsWith('ROOM_'));
+    expect(roomVars.length).toBeGreaterThan(0);
+    for (const e of roomVars) expect(e, e.name).toEqual({ name: e.name, valueFrom: { secretKeyRef: { name: roomSecretName(s.id), key: e.name } } });
     const podText = JSON.stringify(p);
-    for (const secret of [s.vncPassword, s.startUrl]) expect(podText).not.toContain(secret);
+    for (const secret of [s.vncPassword, JSON.stringify(s.startUrl).slice(1, -1), 'publish-key-1', 'ingest-key-1']) expect(podText).not.toContain(secret);
     expect(bench.secretValue(roomSecretName(s.id), 'vncpass')).toBe('vnc-pw-9\n');
+    expect(bench.secretValue(roomSecretName(s.id), 'ROOM_START_URL')).toBe(s.startUrl);
+    expect(bench.secretValue(roomSecretName(s.id), 'rtmp.ffpreset')).toBe(encoderFiles.rtmpPreset);
     expect(p.spec.containers.map((c) => c.name)).toEqual(['display', 'audio', 'browser', 'input', 'stream']);
     expect(p.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'streambox-room', 'streambox.io/room': s.id });
     const cores = Object.fromEntries(p.spec.containers.map((c) => [c.name, c.resources])) as never;
