@@ -20,7 +20,7 @@ import type { Logger } from '../../log.js';
 import { KubeApi, isConflict, isNotFound } from './api.js';
 import { runtimeError } from './failures.js';
 import { Wakers } from './wakers.js';
-import { groupUnit, profileClaimName, recorderPodName, recorderSecretName, roomOf, roomPodName, roomSecretName, selector } from './names.js';
+import { groupUnit, memberUnit, profileClaimName, recorderPodName, recorderSecretName, roomOf, roomPodName, roomSecretName, selector } from './names.js';
 import { profileClaim, roomPod, roomSecret, STOP_GRACE_SECONDS, type PodOptions } from './podSpec.js';
 import { recorderPod, recorderSecret } from './recorderSpec.js';
 import { isDeleting, isRunning, resultOf, roomStatusOf, startSettled, unschedulable } from './podState.js';
@@ -92,7 +92,7 @@ export class KubernetesRuntime implements RoomRuntime {
       // The Secret first, so the Pod never waits for it; owned by the Pod once that exists.
       await this.createOrReplaceSecret(secret);
       if (spec.keepLogins) await this.api.createClaim(profileClaim(spec.id, opts)).catch((err) => (isConflict(err) ? undefined : Promise.reject(err)));
-      const pod = await this.createPod(roomPod(spec, opts), spec.id, unit);
+      const pod = await this.createPod(roomPod(spec, opts), unit);
       await this.api.replaceSecret({ ...secret, metadata: { ...secret.metadata, ownerReferences: [ownerOf(pod)] } });
     });
     await this.untilPod(spec.id, roomPodName(spec.id), unit, (pod) => {
@@ -121,8 +121,8 @@ export class KubernetesRuntime implements RoomRuntime {
   }
 
   async cleanProfile(roomId: string): Promise<void> {
-    const unit = `${roomPodName(roomId)}/browser`;
-    const pod = await this.readPod(roomId, roomPodName(roomId), unit);
+    const unit = memberUnit('browser', roomId);
+    const pod = await this.readPod(roomPodName(roomId), unit);
     // systemd refuses to clean a unit that is not inactive (CleanUnit: UnitBusy): so does this.
     if (pod) throw new RuntimeJobError(unit, 'clean-failed', `${unit}: the room's Pod still exists; stop the room before removing its profile`, 'browser');
     const claim = profileClaimName(roomId);
@@ -133,14 +133,14 @@ export class KubernetesRuntime implements RoomRuntime {
   }
 
   async status(roomId: string): Promise<RoomRuntimeStatus> {
-    return roomStatusOf(roomId, await this.readPod(roomId, roomPodName(roomId), groupUnit(roomId)));
+    return roomStatusOf(roomId, await this.readPod(roomPodName(roomId), groupUnit(roomId)));
   }
 
   async startRecording(spec: RecordingSpec): Promise<void> {
     const unit = RECORDER_UNIT(spec.roomId);
-    const room = await this.readPod(spec.roomId, roomPodName(spec.roomId), unit);
+    const room = await this.readPod(roomPodName(spec.roomId), unit);
     if (!room || isDeleting(room)) throw new RuntimeJobError(unit, 'NoSuchUnit', `${unit}: the room's Pod is not running`);
-    const existing = await this.readPod(spec.roomId, unit, unit);
+    const existing = await this.readPod(unit, unit);
     if (existing && isRunning(existing)) return; // StartUnit of an active unit
     // A finished recorder stays (restartPolicy Never) until deleted: a new recording needs a new Pod.
     if (existing) await this.guard(unit, null, () => this.api.deletePod(unit, 0).catch(ignoreNotFound));
@@ -148,7 +148,7 @@ export class KubernetesRuntime implements RoomRuntime {
     const opts = { namespace: this.api.namespace, image: this.opts.image, recordingsClaim: this.opts.recordingsClaim };
     await this.guard(unit, null, async () => {
       await this.createOrReplaceSecret(recorderSecret(spec, opts));
-      const pod = await this.createPod(recorderPod(spec, opts, ownerOf(room)), spec.roomId, unit);
+      const pod = await this.createPod(recorderPod(spec, opts, ownerOf(room)), unit);
       await this.api.replaceSecret(recorderSecret(spec, opts, ownerOf(pod)));
     });
     await this.untilPod(spec.roomId, unit, unit, (pod) => {
@@ -169,7 +169,7 @@ export class KubernetesRuntime implements RoomRuntime {
   }
 
   async isRecording(roomId: string): Promise<boolean> {
-    const pod = await this.readPod(roomId, RECORDER_UNIT(roomId), RECORDER_UNIT(roomId));
+    const pod = await this.readPod(RECORDER_UNIT(roomId), RECORDER_UNIT(roomId));
     return pod !== null && isRunning(pod);
   }
 
@@ -215,23 +215,23 @@ export class KubernetesRuntime implements RoomRuntime {
   }
 
   /** Creates the Pod; one that exists (409 AlreadyExists) is the one started before. */
-  private async createPod(body: V1Pod, roomId: string, unit: string): Promise<V1Pod> {
+  private async createPod(body: V1Pod, unit: string): Promise<V1Pod> {
     try {
       return await this.api.createPod(body);
     } catch (err) {
       if (!isConflict(err)) throw err;
-      const pod = await this.readPod(roomId, body.metadata?.name ?? '', unit);
+      const pod = await this.readPod(body.metadata?.name ?? '', unit);
       if (!pod || isDeleting(pod)) throw new RuntimeJobError(unit, 'conflict', `${unit}: an older Pod of this name is still terminating`);
       return pod;
     }
   }
 
-  private async readPod(roomId: string, name: string, unit: string): Promise<V1Pod | null> {
+  private async readPod(name: string, unit: string): Promise<V1Pod | null> {
     return this.guard(unit, null, () => this.api.readPod(name).catch((err) => (isNotFound(err) ? null : Promise.reject(err))));
   }
 
   private untilPod(roomId: string, name: string, unit: string, done: (pod: V1Pod | null) => boolean): Promise<void> {
-    return this.until(roomId, unit, () => this.readPod(roomId, name, unit), done);
+    return this.until(roomId, unit, () => this.readPod(name, unit), done);
   }
 
   private untilPodGone(roomId: string, name: string, unit: string): Promise<void> {
