@@ -8,6 +8,7 @@ import { loadCapacity, type CapacitySettings } from './rooms/capacity.js';
 import { loadSessionDefaults, type SessionDefaults } from './rooms/sessionRules.js';
 import { parseMetricsListen } from './metrics/listener.js';
 import { loadRecordingLimits, type RecordingLimits } from './recordings/limits.js';
+import { loadRuntimeChoice, type RuntimeChoice } from './runtime/choice.js';
 
 export interface Config {
   listenHost: string;
@@ -62,6 +63,8 @@ export interface Config {
   recordingsDir: string;
   /** Their disk limits (STREAMBOX_RECORDINGS_MAX_BYTES, STREAMBOX_RECORDINGS_MIN_FREE_BYTES; recordings/limits.ts). */
   recordingLimits: RecordingLimits;
+  /** What runs the rooms (STREAMBOX_RUNTIME: systemd or kubernetes, with STREAMBOX_K8S_*; runtime/choice.ts). */
+  runtime: RuntimeChoice;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */
@@ -101,6 +104,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rtmpPort = port(env.STREAMBOX_RTMP_PORT, 1935, 'STREAMBOX_RTMP_PORT');
   const ingest = hostPort(env.STREAMBOX_INGEST_LISTEN, { host: '127.0.0.1', port: 8081 }, 'STREAMBOX_INGEST_LISTEN');
   const seats = Number(env.STREAMBOX_FAST_PATH_SEATS ?? '30');
+  const runtime = loadRuntimeChoice(env);
+  const capacity = loadCapacity(env, availableParallelism());
+  // On Kubernetes the rooms do not share this Pod's cores: the scheduler admits them (a room that
+  // fits on no node is Unschedulable), unless the operator sets a budget for the whole cluster.
+  if (runtime.kind === 'kubernetes' && !env.STREAMBOX_CAPACITY_CORES) capacity.budgetCores = null;
   if (!Number.isInteger(seats) || seats < 0) throw new Error(`STREAMBOX_FAST_PATH_SEATS must be a whole number, got '${env.STREAMBOX_FAST_PATH_SEATS}'`);
   return {
     listenHost: listenHost || '127.0.0.1',
@@ -126,10 +134,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpsPort: port(env.STREAMBOX_HTTPS_PORT, 443, 'STREAMBOX_HTTPS_PORT'),
     tlsDir: env.STREAMBOX_TLS_DIR ?? join(dataDir, 'tls'),
     control: loadControlLimits(env),
-    capacity: loadCapacity(env, availableParallelism()),
+    capacity,
     session: loadSessionDefaults(env),
     metricsListen: parseMetricsListen(env.STREAMBOX_METRICS_LISTEN),
     recordingsDir: env.STREAMBOX_RECORDINGS_DIR ?? join(dataDir, 'recordings'),
     recordingLimits: loadRecordingLimits(env),
+    runtime,
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Composition root: reads the config, builds the context, starts the HTTP server, reconciles the
- * rooms with systemd, and shuts everything down on SIGTERM. No business rules here.
+ * Composition root: reads the config, builds the context and the runtime (systemd, or Kubernetes
+ * when STREAMBOX_RUNTIME says so), starts the HTTP server, reconciles the rooms with the runtime,
+ * and shuts everything down on SIGTERM. No business rules here.
  */
 import { loadConfig } from './config.js';
 import { consoleLogger as log } from './log.js';
@@ -12,18 +13,40 @@ import { createIngestServer } from './media/ingestServer.js';
 import { startEdgeServers } from './http/edgeServer.js';
 import { installProcessGuard } from './http/processGuard.js';
 import { createMetricsServer } from './metrics/listener.js';
+import { roomCost } from './rooms/capacity.js';
+import type { Config } from './config.js';
+import type { RoomRuntime } from './runtime/types.js';
+
+async function createRuntime(config: Config): Promise<RoomRuntime> {
+  if (config.runtime.kind === 'systemd') return new SystemdRuntime({ busAddress: config.busAddress, envDir: config.roomsEnvDir, rtmpUrlBase: config.rtmpPublishBase, log });
+  // Loaded only when chosen: the appliance never loads the Kubernetes client.
+  const { KubernetesRuntime } = await import('./runtime/kubernetes/runtime.js');
+  const k = config.runtime.kubernetes;
+  const runtime = new KubernetesRuntime({
+    kubeconfig: k.kubeconfig,
+    namespace: k.namespace,
+    image: k.roomImage,
+    rtmpUrlBase: k.rtmpUrlBase,
+    recordingsClaim: k.recordingsClaim,
+    profileSize: k.profileSize,
+    roomCores: (shape) => roomCost(shape, config.capacity.model),
+    log,
+  });
+  log.info('rooms run on Kubernetes', { namespace: runtime.namespace, image: k.roomImage });
+  return runtime;
+}
 
 async function main(): Promise<void> {
   installProcessGuard(log);
   const config = loadConfig();
   const db = openDb(config.dbPath);
-  const runtime = new SystemdRuntime({ busAddress: config.busAddress, envDir: config.roomsEnvDir, rtmpUrlBase: config.rtmpPublishBase, log });
+  const runtime = await createRuntime(config);
   const ctx = createContext({ config, db, runtime, log });
   await ctx.auth.ensureCredential();
   const app = createApp(ctx);
   const servers = await startEdgeServers({ fetch: app.fetch, log, tcp: { host: config.listenHost, port: config.listenPort }, edgeSocket: config.edgeSocket });
 
-  // Watching connects to systemd; every (re)connection reconciles the rooms with their units.
+  // Watching connects to the runtime; every (re)connection reconciles the rooms with it.
   ctx.rooms.watchRuntime();
   ctx.presence.start();
   ctx.sessions.start();

@@ -28,6 +28,8 @@ const RESULT_WORDS: Record<string, string> = {
   resources: 'could not be set up (a missing file or resource, e.g. the room env file)',
   'oom-kill': 'ran out of memory',
   protocol: 'broke the service protocol',
+  // Kubernetes only (runtime/kubernetes/podState.ts): the node could not pull the container's image.
+  image: 'could not get its container image',
 };
 
 export function describeResult(result: string): string {

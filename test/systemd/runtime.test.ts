@@ -1,7 +1,9 @@
 /**
  * The systemd runtime against a real systemd (Debian 13 in systemd-nspawn) over its real D-Bus
  * system bus, with stand-in room units from fixtures/units (same names and dependencies as units/,
- * tiny processes). Also drives the admin API end to end on top of it.
+ * tiny processes). First the contract both runtimes pass (test/support/runtimeContract.ts; the
+ * Kubernetes runtime's run is test/k8s/runtime.test.ts), then what only systemd has. Also drives
+ * the admin API end to end on top of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,22 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootContainer, buildRoot, requireRoot, type Container } from '../harness/container.js';
 import { SystemdRuntime } from '../../server/runtime/systemd/runtime.js';
-import { RuntimeJobError, type RoomSpec } from '../../server/runtime/types.js';
-import { roomStatus } from '../../server/rooms/status.js';
+import { RuntimeJobError, MEMBER_ROLES } from '../../server/runtime/types.js';
+import { groupUnit, memberUnit } from '../../server/runtime/systemd/units.js';
 import { silentLogger } from '../../server/log.js';
-import { newRoomId } from '../../server/rooms/ids.js';
 import { makeTestApp, json } from '../support/testApp.js';
-import { RoomsService } from '../../server/rooms/service.js';
-import { RoomStore } from '../../server/store/roomStore.js';
-import { openDb } from '../../server/store/db.js';
 import { eventually } from '../support/eventually.js';
+import { runtimeContract, spec, type RuntimeHarness } from '../support/runtimeContract.js';
 
 const FIXTURE_UNITS = join(import.meta.dirname, 'fixtures', 'units');
-
-
-function spec(startUrl = 'https://example.org/?q="quoted"&v=$HOME'): RoomSpec {
-  return { id: newRoomId(), display: 10, width: 1280, height: 720, fps: 30, videoBitrateKbps: 2000, startUrl, vncPassword: 'secret12', relayUrl: 'http://127.0.0.1:9/ingest' };
-}
 
 describe('SystemdRuntime on a real systemd', () => {
   let work: string;
@@ -53,6 +47,35 @@ describe('SystemdRuntime on a real systemd', () => {
     runtime = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger, jobTimeoutMs: 20_000 });
   }, 600_000);
 
+  /** The contract's harness: the stand-in units (fixtures/units) show what they were given. */
+  function harness(): RuntimeHarness {
+    return {
+      runtime,
+      makeRuntime: () => new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger }),
+      groupUnit,
+      memberUnit,
+      startUrlSeen: async (id) => (await container.exec(['cat', `/run/sbx-test/${id}/start-url`])).stdout,
+      // The stand-in browser exits 3 when its start URL says "fail" (the contract's spec does).
+      failBrowser: async (s) => s,
+      async stopBehindBack(id) {
+        await container.exec(['systemctl', 'stop', groupUnit(id), ...MEMBER_ROLES.map((role) => memberUnit(role, id))]);
+      },
+      async leftovers(id) {
+        const files = [`${id}.env`, `${id}.vncpass`, `${id}.policy.json`].filter((f) => existsSync(join(envDir, f)));
+        const loaded = await container.exec(['systemctl', 'list-units', '--all', '--plain', '--no-legend', `*@${id}.*`]);
+        return [...files, ...loaded.stdout.split('\n').map((l) => l.trim()).filter(Boolean)];
+      },
+      async interrupt() {
+        const restart = await container.exec(['systemctl', 'restart', 'dbus.service']);
+        expect(restart.code, restart.stderr).toBe(0);
+      },
+    };
+  }
+
+  describe('the runtime contract', () => {
+    runtimeContract(harness);
+  });
+
   afterAll(async () => {
     await runtime?.close();
     await container?.stop();
@@ -65,34 +88,15 @@ describe('SystemdRuntime on a real systemd', () => {
     expect(health.detail).toMatch(/^systemd \d+/);
   });
 
-  it('starts every member, passes the env file through verbatim, and stops them all', async () => {
+  it('writes the room files where the units read them, and removes them', async () => {
     const s = spec();
-    const seen: Array<string | null> = [];
-    const unwatch = runtime.watch((id) => seen.push(id));
     await runtime.start(s);
-
-    const status = await runtime.status(s.id);
-    expect(status.group).toMatchObject({ unit: `room@${s.id}.target`, activeState: 'active' });
-    for (const member of Object.values(status.members)) expect(member.activeState, member.unit).toBe('active');
-    expect(roomStatus('running', status, null).state).toBe('live');
-    expect(await runtime.listRunning()).toContain(s.id);
-
-    // The unit read the env file the runtime wrote: quotes, $ and & survived.
-    const url = await container.exec(['cat', `/run/sbx-test/${s.id}/start-url`]);
-    expect(url.stdout).toBe(s.startUrl);
     expect(readFileSync(join(envDir, `${s.id}.vncpass`), 'utf8').trim()).toBe('secret12');
-    // PropertiesChanged / JobRemoved reached the watcher for this room.
-    await eventually('watch events', async () => seen.filter((id) => id === s.id).length, (n) => n > 0);
-
+    expect(existsSync(join(envDir, `${s.id}.env`))).toBe(true);
     await runtime.stop(s.id);
-    const stopped = await runtime.status(s.id);
-    for (const member of Object.values(stopped.members)) expect(member.activeState, member.unit).toBe('inactive');
-    expect(stopped.group.activeState).toBe('inactive');
-    expect(await runtime.listRunning()).not.toContain(s.id);
     await runtime.remove(s.id);
     expect(existsSync(join(envDir, `${s.id}.env`))).toBe(false);
     expect(existsSync(join(envDir, `${s.id}.vncpass`))).toBe(false);
-    unwatch();
   });
 
   /** The host directory of the container's cgroup v2 root, found from one of its units. */
@@ -124,22 +128,6 @@ describe('SystemdRuntime on a real systemd', () => {
     expect(await runtime.cpuTimeNs(s.id)).toBeNull();
   });
 
-  it('names the member that failed even though the target job says done', async () => {
-    const s = spec('https://example.org/fail');
-    await runtime.start(s); // the target's job is "done": Wants= does not propagate failure
-    const status = await eventually('browser failure', () => runtime.status(s.id), (st) => st.members.browser.activeState === 'failed');
-    expect(status.members.browser).toMatchObject({ unit: `browser@${s.id}.service`, result: 'exit-code' });
-    expect(status.members.display.activeState).toBe('active');
-    const words = roomStatus('running', status, null);
-    expect(words.state).toBe('failed');
-    expect(words.failure).toMatchObject({ role: 'browser', unit: `browser@${s.id}.service`, reason: 'exited with an error' });
-    await runtime.stop(s.id);
-    await runtime.remove(s.id);
-    // Removed means forgotten: no failed member left loaded (and listed) for a deleted room.
-    const loaded = await container.exec(['systemctl', 'list-units', '--all', '--plain', '--no-legend', `*@${s.id}.*`]);
-    expect(loaded.stdout.trim(), 'units still loaded after remove').toBe('');
-  });
-
   it('turns a start that outlives its timeout into a typed error', async () => {
     const quick = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://x/live', log: silentLogger, jobTimeoutMs: 1000 });
     const s = spec('https://example.org/slow');
@@ -151,10 +139,6 @@ describe('SystemdRuntime on a real systemd', () => {
     await quick.close();
   });
 
-  it('stopping a room systemd never heard of is not an error', async () => {
-    await expect(runtime.stop(newRoomId())).resolves.toBeUndefined();
-  });
-
   it('re-reads everything after a daemon reload', async () => {
     const seen: Array<string | null> = [];
     const unwatch = runtime.watch((id) => seen.push(id));
@@ -162,48 +146,6 @@ describe('SystemdRuntime on a real systemd', () => {
     await eventually('reload notice', async () => seen.includes(null), (v) => v);
     unwatch();
   });
-
-  it('reconnects when the bus goes away and comes back, and keeps watching', async () => {
-    const seen: Array<string | null> = [];
-    const unwatch = runtime.watch((id) => seen.push(id));
-    await runtime.health();
-    const restart = await container.exec(['systemctl', 'restart', 'dbus.service']);
-    expect(restart.code, restart.stderr).toBe(0);
-    await eventually('health after the bus restart', () => runtime.health(), (h) => h.ok, 30_000);
-    expect(seen).toContain(null); // watchers were told to re-read everything
-    // Signals flow again on the new connection (Subscribe and match rules were renewed).
-    const s = spec();
-    seen.length = 0;
-    await runtime.start(s);
-    await eventually('watch events after reconnect', async () => seen.includes(s.id), (v) => v);
-    await runtime.stop(s.id);
-    await runtime.remove(s.id);
-    unwatch();
-  }, 60_000);
-
-  it('reconciles after a service restart: starts what should run, stops orphans', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sbx-reconcile-'));
-    const db = openDb(join(dir, 'streambox.db'));
-    const rooms = new RoomsService({ store: new RoomStore(db), runtime, clock: () => new Date(), log: silentLogger, relayUrl: () => 'http://127.0.0.1:9/ingest' });
-    const kept = await rooms.create({ name: 'kept', config: { width: 1280, height: 720, fps: 30, videoBitrateKbps: 2000, startUrl: 'https://example.org/' }, password: null });
-    // While the service is down: the room's units stop, and units of an unknown room start.
-    await container.exec(['systemctl', 'stop', `room@${kept.id}.target`, `xvfb@${kept.id}.service`, `pulse@${kept.id}.service`, `browser@${kept.id}.service`, `x11vnc@${kept.id}.service`, `ffmpeg@${kept.id}.service`]);
-    const orphan = spec();
-    await runtime.start(orphan);
-    expect(await runtime.listRunning()).not.toContain(kept.id);
-
-    const restarted = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger });
-    const again = new RoomsService({ store: new RoomStore(db), runtime: restarted, clock: () => new Date(), log: silentLogger, relayUrl: () => 'http://127.0.0.1:9/ingest' });
-    await again.reconcile();
-    const running = await restarted.listRunning();
-    expect(running).toContain(kept.id);
-    expect(running).not.toContain(orphan.id);
-    expect(existsSync(join(envDir, `${orphan.id}.env`))).toBe(false);
-    await again.delete(kept.id);
-    await restarted.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  }, 60_000);
 
   it('drives the admin API end to end: create, show, delete really start and stop units', async () => {
     const t = await makeTestApp(runtime);

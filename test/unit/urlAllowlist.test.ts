@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allows, formatPattern, parsePattern, policyAllowlist } from '../../server/rooms/urlAllowlist.js';
-import { formatEnvFile, formatPolicyFile } from '../../server/runtime/systemd/envFile.js';
+import { formatEnvFile } from '../../server/runtime/systemd/envFile.js';
+import { formatPolicyFile } from '../../server/runtime/roomEnv.js';
 
 const list = (...p: string[]) => p.map(parsePattern);
 

@@ -2,12 +2,13 @@
  * The room's env file, read by the units with EnvironmentFile=, the x11vnc password file,
  * handed to x11vnc with LoadCredential=, and the kiosk's policy file (its URLAllowlist),
  * bound by browser@.service over /etc/chromium/policies/managed/url-allowlist.json. All are
- * written atomically (temp file, fsync, rename) so a unit never reads half a file.
+ * written atomically (temp file, fsync, rename) so a unit never reads half a file. The values
+ * themselves are ../roomEnv.ts's (the Kubernetes runtime puts the same ones in a Secret).
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RecordingSpec, RoomSpec } from '../types.js';
-import { policyAllowlist } from '../../rooms/urlAllowlist.js';
+import { formatPolicyFile, recorderEnvVars, roomEnvVars } from '../roomEnv.js';
 
 export function envFilePath(dir: string, roomId: string): string {
   return join(dir, `${roomId}.env`);
@@ -28,21 +29,11 @@ export function recorderEnvPath(dir: string, roomId: string): string {
 }
 
 export function formatRecorderEnv(spec: RecordingSpec): string {
-  return `# Written by streambox-admin for room ${spec.roomId} before each recording.\nRECORD_SOURCE_URL=${quoteEnvValue(spec.sourceUrl)}\n`;
+  return `# Written by streambox-admin for room ${spec.roomId} before each recording.\n${envLines(recorderEnvVars(spec))}\n`;
 }
 
 export function policyPath(dir: string, roomId: string): string {
   return join(dir, `${roomId}.policy.json`);
-}
-
-/**
- * The room's own Chromium policies (the rest is the image's streambox-kiosk.json): URLAllowlist,
- * and ForceEphemeralProfiles, true unless the room keeps logins. With it Chromium marks the
- * profile for deletion at exit and opens a new "Profile 1" at the next start (measured on the
- * appliance: the kept cookie was in Default/Cookies, the restarted kiosk used Profile 1).
- */
-export function formatPolicyFile(spec: RoomSpec): string {
-  return `${JSON.stringify({ URLAllowlist: policyAllowlist(spec.urlAllowlist), ForceEphemeralProfiles: !spec.keepLogins }, null, 2)}\n`;
 }
 
 /** systemd EnvironmentFile syntax: double quotes, with backslash escapes for \ " $ and newlines. */
@@ -50,33 +41,14 @@ export function quoteEnvValue(value: string): string {
   return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 }
 
-/**
- * The browser's --user-data-dir: the room's private /tmp (fresh at every start), or for a room that
- * keeps logins browser@.service's StateDirectory= (kept across starts; see that unit).
- */
-export function profileDir(spec: Pick<RoomSpec, 'id' | 'keepLogins'>): string {
-  return spec.keepLogins ? `/var/lib/streambox/profiles/${spec.id}` : '/tmp/chromium';
+function envLines(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([key, value]) => `${key}=${quoteEnvValue(value)}`)
+    .join('\n');
 }
 
 export function formatEnvFile(spec: RoomSpec, rtmpUrlBase: string): string {
-  const vars: Record<string, string | number> = {
-    ROOM_ID: spec.id,
-    ROOM_DISPLAY: spec.display,
-    ROOM_WIDTH: spec.width,
-    ROOM_HEIGHT: spec.height,
-    ROOM_FPS: spec.fps,
-    // Two key frames a second: HLS cuts 0.5 s fragments; fast-path viewers resync within 0.5 s.
-    ROOM_KEYFRAME_INTERVAL: Math.max(1, Math.round(spec.fps / 2)),
-    ROOM_VIDEO_BITRATE_KBPS: spec.videoBitrateKbps,
-    ROOM_START_URL: spec.startUrl,
-    // For operators reading the file; the kiosk enforces it from ID.policy.json.
-    ROOM_URL_ALLOWLIST: (spec.urlAllowlist ?? []).join(' '),
-    ROOM_PROFILE_DIR: profileDir(spec),
-    ROOM_RTMP_URL: `${rtmpUrlBase}/${spec.id}`,
-    ROOM_RELAY_URL: spec.relayUrl,
-  };
-  const lines = Object.entries(vars).map(([key, value]) => `${key}=${quoteEnvValue(String(value))}`);
-  return `# Written by streambox-admin for room ${spec.id}; edits are overwritten on the next start.\n${lines.join('\n')}\n`;
+  return `# Written by streambox-admin for room ${spec.id}; edits are overwritten on the next start.\n${envLines(roomEnvVars(spec, rtmpUrlBase))}\n`;
 }
 
 export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
