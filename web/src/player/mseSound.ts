@@ -8,21 +8,17 @@
 import { bufferedTrack, type BufferedTrack } from './mseBuffer.js';
 import { followPicture } from './soundFollow.js';
 import { trimEnd } from './liveEdge.js';
+import { createMediaElement } from './shell.js';
 
 /** Seconds of sound kept behind playback, as for the picture. */
 const KEEP_BEHIND_S = 3;
 /** Fragments kept while the MediaSource opens (~5 s of AAC frames). */
 const MAX_PENDING = 240;
 
-/** A <audio> element for the sound, hidden (the page shows only the picture). */
+/** An <audio> element for the sound, hidden (the page shows only the picture). */
 export function createSoundElement(muted: boolean): HTMLAudioElement {
-  const audio = document.createElement('audio');
-  audio.className = 'media-sound';
+  const audio = createMediaElement('audio', 'media-sound', muted);
   audio.hidden = true;
-  audio.muted = muted;
-  audio.defaultMuted = muted;
-  audio.preload = 'auto';
-  audio.disableRemotePlayback = true;
   return audio;
 }
 

@@ -46,16 +46,22 @@ export function createShell(host: HTMLElement, muted: boolean): Shell {
 
 /** A plain <video> element set up for inline, silent-first live playback. */
 export function createVideoElement(muted: boolean): HTMLVideoElement {
-  const video = document.createElement('video');
-  video.className = 'media';
-  video.muted = muted;
-  video.defaultMuted = muted;
+  const video = createMediaElement('video', 'media', muted);
   video.playsInline = true;
   video.setAttribute('playsinline', '');
   video.setAttribute('webkit-playsinline', '');
-  video.preload = 'auto';
-  // Also what ManagedMediaSource (iPhone Safari, mse.ts) requires, unless an AirPlay source is given.
-  video.disableRemotePlayback = true;
   video.controls = false;
   return video;
+}
+
+/** A <video> or <audio> for live playback: muted as asked, loading at once, never cast. */
+export function createMediaElement<K extends 'video' | 'audio'>(tag: K, className: string, muted: boolean): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  el.className = className;
+  el.muted = muted;
+  el.defaultMuted = muted;
+  el.preload = 'auto';
+  // Also what ManagedMediaSource (iPhone Safari, mse.ts) requires, unless an AirPlay source is given.
+  el.disableRemotePlayback = true;
+  return el;
 }
