@@ -10,8 +10,6 @@ import { followPicture } from './soundFollow.js';
 import { trimEnd } from './liveEdge.js';
 import { createMediaElement } from './shell.js';
 
-/** Seconds of sound kept behind playback, as for the picture. */
-const KEEP_BEHIND_S = 3;
 /** Fragments kept while the MediaSource opens (~5 s of AAC frames). */
 const MAX_PENDING = 240;
 
@@ -71,9 +69,9 @@ export class MseSound {
     this.adjusting = action.why === 'faster' || action.why === 'slower';
     if (action.seekTo !== null && !el.seeking) el.currentTime = action.seekTo;
     if (el.playbackRate !== action.playbackRate) el.playbackRate = action.playbackRate;
-    this.trim(KEEP_BEHIND_S);
   }
 
+  /** Removes what is more than `keepS` behind playback (mse.ts trims both tracks at every tick). */
   trim(keepS: number): void {
     const until = trimEnd(this.buffer?.bufferedStart() ?? null, this.element.currentTime, keepS);
     if (this.buffer && until !== null) this.buffer.remove(0, until);
