@@ -124,7 +124,10 @@ describe('the clipboard, participants on another host', () => {
     let field = '';
     for (const text of ['pasted by Alice', 'then another text', 'and a third, café']) {
       await writeClipboard(alice.page, text);
+      // As a user waits for the caret: the click reached the field (so a miss is not taken for a lost paste).
+      const clicks = reports('driver', 'clicked').length;
       await clickInSession(alice.page, PASTE_FIELD);
+      await eventually('the click on the session\'s field', async () => reports('driver', 'clicked').length, (n) => n > clicks, 10_000);
       await alice.page.keyboard.press('End');
       await alice.page.keyboard.press('Control+V');
       // The whole field: each paste added alone, no V typed before it, not the last paste again.

@@ -59,8 +59,8 @@ report({ type: 'loaded', w: innerWidth, h: innerHeight });
 /**
  * The clipboard page (test/browser/clipboard.test.ts), in fractions of the kiosk window: a Copy
  * button that puts `text` on the session's clipboard (select + execCommand('copy'), which needs
- * the click's user activation and no secure context), and a field that reports what is typed or
- * pasted into it.
+ * the click's user activation and no secure context), and a field that reports each click on it
+ * and what is typed or pasted into it.
  */
 export const COPY_BUTTON = { x: 0.2, y: 0.2 };
 export const PASTE_FIELD = { x: 0.5, y: 0.6 };
@@ -83,6 +83,7 @@ document.getElementById('copy').addEventListener('click', () => {
 });
 const field = document.getElementById('field');
 field.addEventListener('input', () => report({ type: 'text', value: field.value }));
+field.addEventListener('mousedown', () => report({ type: 'clicked' }));
 report({ type: 'loaded', w: innerWidth, h: innerHeight });
 </script>`;
 }
