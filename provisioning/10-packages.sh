@@ -23,6 +23,7 @@ packages="
   x11vnc
   xclip
   x11-utils
+  x11-xkb-utils
   pulseaudio
   pulseaudio-utils
   chromium
@@ -37,8 +38,9 @@ packages="
 # nftables: the room browsers' egress rules (streambox-kiosk-fence: no loopback, no address
 #   of this machine, no link-local/metadata, no private ranges by default).
 # openssl, certbot: the HTTPS certificate (streambox-tls: the appliance's own CA, ACME).
-# xclip, x11-utils (xprop): x11vnc@'s clipboard relay (provisioning/kiosk/x11vnc-clipboard),
-#   without which a driver's second paste gives the first one again.
+# xclip, x11-utils (xprop), x11-xkb-utils (xkbbell; xvfb needs it too): x11vnc@'s clipboard
+#   relay (provisioning/kiosk/x11vnc-clipboard), without which a driver's second paste gives the
+#   first one again, and whose bell tells the gateway that a paste is in place.
 # fonts-dejavu-core, fonts-liberation: chromium only recommends fonts; without them pages
 #   render with boxes. Liberation is metric-compatible with Arial/Times/Courier.
 

@@ -1,7 +1,8 @@
 /**
  * x11vnc's messages after ServerInit, read incrementally with no sockets: the only ones it sends
- * the gateway are ServerCutText (the X CLIPBOARD changed, RFC 6143 7.6.4) and Bell (never, with
- * -nobell). It sends pixels only when asked, and the gateway never asks. So this reader knows
+ * the gateway are ServerCutText (the X CLIPBOARD changed, RFC 6143 7.6.4) and Bell (the room's
+ * clipboard relay rings it once a paste is in place: pasteHold.ts). It sends pixels only when
+ * asked, and the gateway never asks. So this reader knows
  * those two; anything else means the stream can no longer be framed, and it stops reading
  * (everything after is counted and dropped, as before issue 14).
  *

@@ -49,6 +49,8 @@ export interface SessionSummary {
   upstreamOther: number;
   /** Clipboard texts pasted into the room, and copied out to this browser. */
   pasted: number;
+  /** Pastes the room's clipboard relay confirmed with its bell (fewer than `pasted`: the relay is broken). */
+  pasteAcks: number;
   copiedOut: number;
 }
 
@@ -68,7 +70,7 @@ export interface SessionOptions {
   copyOut: boolean;
   /** The browser must finish its handshake within this. */
   handshakeMs: number;
-  /** How long input after a paste waits (pasteHold.ts); PASTE_SETTLE_MS unless a test says. */
+  /** How long input after a paste waits at most for the relay's bell (pasteHold.ts); PASTE_SETTLE_MAX_MS unless a test says. */
   pasteSettleMs?: number;
 }
 
@@ -92,7 +94,7 @@ export class VncSession {
   /** What this browser pasted lately: x11vnc echoes it back as ServerCutText, which is not a copy. */
   private readonly pastes = new RecentPastes();
   private readonly hold: PasteHold;
-  private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, upstreamOther: 0, pasted: 0, copiedOut: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
+  private readonly stats = { keys: 0, pointer: 0, blockedKeys: 0, upstreamBytes: 0, upstreamOther: 0, pasted: 0, pasteAcks: 0, copiedOut: 0, dropped: { 'set-pixel-format': 0, 'set-encodings': 0, 'fb-update-request': 0, 'cut-text': 0 } };
 
   constructor(
     private readonly browser: BrowserSide,
@@ -225,6 +227,8 @@ export class VncSession {
     if (this.fromRoom.unframed) return;
     for (const ev of this.fromRoom.push(chunk)) {
       if (ev.kind === 'unframed') this.stats.upstreamOther++;
+      // The clipboard relay's bell: a paste is in place, what waited behind it may go (pasteHold.ts).
+      if (ev.kind === 'bell' && this.hold.acknowledged()) this.stats.pasteAcks++;
       // An empty text is no copy: x11vnc sends its (empty) cut buffer 0 when its hold on a new client ends.
       if (ev.kind !== 'cut-text' || ev.text.length === 0 || this.phase === 'closed') continue;
       if (this.pastes.isEcho(ev.text)) continue;

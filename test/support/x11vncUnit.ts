@@ -33,7 +33,7 @@ export function x11vncUnitFlags(): { flags: string[]; env: Record<string, string
  */
 export function spawnX11vncLikeTheUnit(opts: { display: string; sock: string; passFile: string; home: string }): ChildProcess {
   // The relay needs them; without, it says so in stderr and x11vnc alone repeats the first paste.
-  for (const [tool, pkg] of [['xprop', 'x11-utils'], ['xclip', 'xclip']]) {
+  for (const [tool, pkg] of [['xprop', 'x11-utils'], ['xclip', 'xclip'], ['xkbbell', 'x11-xkb-utils']]) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install ${pkg}; .ci/run installs it): the unit's clipboard relay needs it`);
   }
   const { flags, env } = x11vncUnitFlags();

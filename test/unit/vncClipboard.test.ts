@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { ServerMessageReader, serverCutText, type ServerEvent } from '../../server/vnc/serverCut.js';
-import { VncSession, type BrowserSide } from '../../server/vnc/session.js';
+import { VncSession, type BrowserSide, type SessionSummary } from '../../server/vnc/session.js';
 import { DEFAULT_FILTER } from '../../server/vnc/filter.js';
 import { clipboardMode } from '../../server/rooms/clipboard.js';
 
@@ -67,8 +67,9 @@ function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boole
   const copies: string[] = [];
   const reading = { paused: false };
   const closed: number[] = [];
+  const ended: SessionSummary[] = [];
   const browser: BrowserSide = { send: (d) => void sent.push(Buffer.from(d)), close: (code) => void closed.push(code), bufferedAmount: () => 0, pause: () => void (reading.paused = true), resume: () => void (reading.paused = false) };
-  const s = new VncSession(browser, upstream as unknown as Socket, Buffer.from('INIT'), { onInput: () => undefined, onCopy: (t) => void copies.push(t.toString('latin1')), onEnd: () => undefined }, { filter: { ...DEFAULT_FILTER, maxCutText: 32, clipboard: opts.clipboard }, copyOut: opts.copyOut, handshakeMs: 10_000, pasteSettleMs: opts.pasteSettleMs });
+  const s = new VncSession(browser, upstream as unknown as Socket, Buffer.from('INIT'), { onInput: () => undefined, onCopy: (t) => void copies.push(t.toString('latin1')), onEnd: (summary) => void ended.push(summary) }, { filter: { ...DEFAULT_FILTER, maxCutText: 32, clipboard: opts.clipboard }, copyOut: opts.copyOut, handshakeMs: 10_000, pasteSettleMs: opts.pasteSettleMs });
   if (opts.handshake !== false) s.fromBrowser(Buffer.concat([Buffer.from('RFB 003.008\n', 'latin1'), Buffer.from([1]), Buffer.from([1])]));
   const handshakeBytes = sent.length;
   return {
@@ -76,6 +77,7 @@ function session(opts: { copyOut: boolean; clipboard: boolean; handshake?: boole
     copies,
     reading,
     closed,
+    ended,
     fromRoom: (b: Buffer) => upstream.emit('data', b),
     /** What the browser got after ServerInit. */
     toBrowser: () => Buffer.concat(sent.slice(handshakeBytes)),
@@ -119,6 +121,24 @@ describe('VncSession and the clipboard', () => {
     t.s.fromBrowser(key(0x62, false));
     expect(t.toRoom().subarray(-8), 'no hold without a paste').toEqual(key(0x62, false));
     t.s.end();
+  });
+
+  it("ends the hold at the clipboard relay's bell, one bell per paste, and never sends the bell on", () => {
+    const t = session({ copyOut: true, clipboard: true, pasteSettleMs: 60_000 });
+    const key = (keysym: number, down: boolean) => Buffer.from([4, down ? 1 : 0, 0, 0, 0, 0, keysym >> 8, keysym & 0xff]);
+    const paste = (text: string) => Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, text.length]), Buffer.from(text)]);
+    t.fromRoom(BELL); // no paste waits for it: nothing to end
+    t.s.fromBrowser(Buffer.concat([paste('one'), key(0x61, true), paste('two'), key(0x62, true)]));
+    expect(t.toRoom(), 'the first paste goes, the rest waits').toEqual(paste('one'));
+    t.fromRoom(BELL); // the first paste's bell
+    expect(t.toRoom(), 'one bell for two pastes: still waiting').toEqual(paste('one'));
+    expect(t.reading.paused).toBe(true);
+    t.fromRoom(BELL);
+    expect(t.toRoom()).toEqual(Buffer.concat([paste('one'), key(0x61, true), paste('two'), key(0x62, true)]));
+    expect(t.reading.paused).toBe(false);
+    expect(t.toBrowser(), 'no bell for the browser').toEqual(Buffer.alloc(0));
+    t.s.end();
+    expect(t.ended[0]).toMatchObject({ pasted: 2, pasteAcks: 2 });
   });
 
   it('ends the session (1009) when a driver floods input behind a paste, and forwards none of the flood', () => {

@@ -8,7 +8,7 @@
  * (until then a paste lands only in cut buffer 0), and sends no ServerCutText in the first 15 s
  * after it (a constant in its selection code): the tests wait those out once per x11vnc.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,7 +112,14 @@ describe('the clipboard through the VNC gateway, with real x11vnc', () => {
     const refused = await t.app.request(`/api/rooms/${rooms.driver.id}/vnc-token`, json({ participantId: viewer.you.id, participantKey: viewer.you.key }));
     expect(refused.status).toBe(403);
     viewer.ws.close();
+    const logged = vi.spyOn(t.ctx.log, 'info');
     await close(rfb, 'driver');
+    // The relay rang the bell once each paste was in place, and x11vnc (the unit's flags) passed it
+    // on: what the driver types after a paste waits for that, not for a guess (server/vnc/pasteHold.ts).
+    const ended = logged.mock.calls.find(([message]) => message === 'vnc session ended')?.[1];
+    expect(ended, 'the session summary').toMatchObject({ pasted: 2, pasteAcks: 2 });
+    expect(rfb.unread, 'no bell reached the browser').toBe(0);
+    logged.mockRestore();
   });
 
   it('sends what the session copies to the driver\'s socket as ServerCutText, and nothing else', async () => {

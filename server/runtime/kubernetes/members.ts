@@ -116,7 +116,7 @@ export const MEMBERS: Record<MemberRole, MemberDef> = {
       '/usr/local/lib/streambox/x11vnc-clipboard', '/usr/bin/x11vnc', '-display', ':${ROOM_DISPLAY}', '-nofb',
       '-rfbport', String(VNC_PORT),
       '-passwdfile', `${SECRET_DIR}/vncpass`, '-forever', '-shared',
-      '-norc', '-nocmds', '-noremote', '-noipv6', '-nolookup', '-nossl', '-xkb', '-nobell', '-noprimary', '-nosetprimary', '-noxrecord', '-quiet',
+      '-norc', '-nocmds', '-noremote', '-noipv6', '-nolookup', '-nossl', '-xkb', '-noprimary', '-nosetprimary', '-noxrecord', '-quiet',
     ],
     prelude: [waitFor(X_SOCKET)],
     env: { HOME: '/tmp', X11VNC_AVOID_WINDOWS: 'never' },
