@@ -190,6 +190,10 @@ describe('deploy/kubernetes: the admin service', () => {
     expect(port(adminContainer.ports, 'http')).toBe(config.listenPort);
     expect(port(adminContainer.ports, 'ingest')).toBe(config.ingestListen.port);
     expect(config.listenHost).toBe('0.0.0.0');
+    // The ports are the configuration's defaults (docs and README name those); only the hosts differ.
+    const defaults = loadConfig({});
+    expect([config.listenPort, config.ingestPort, config.ingestListen.port]).toEqual([defaults.listenPort, defaults.ingestPort, defaults.ingestPort]);
+    expect(k8s!.rtmpUrlBase).toBe((loadConfig({ STREAMBOX_RUNTIME: 'kubernetes', STREAMBOX_K8S_ROOM_IMAGE: 'x' }).runtime as { kubernetes: { rtmpUrlBase: string } }).kubernetes.rtmpUrlBase);
     expect(config.ingestListen.host).toBe('0.0.0.0');
     // The encoders are told the Service's name and port.
     expect(config.ingestHost).toBe('streambox-admin');
