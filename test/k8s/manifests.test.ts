@@ -176,6 +176,21 @@ describe('deploy/kubernetes: the fence around the rooms', () => {
 });
 
 describe('deploy/kubernetes: the admin service', () => {
+  it("lets only the rooms' Pods reach its ingest, and anyone its HTTP port", () => {
+    const policy = find<Policy>(base, 'NetworkPolicy', 'streambox-admin');
+    expect(selects(policy.spec.podSelector, admin.spec.template.metadata.labels)).toBe(true);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const rules = policy.spec.ingress ?? [];
+    const http = rules.filter((r) => r.ports?.some((p) => p.port === config.listenPort));
+    expect(http).toEqual([{ ports: [{ protocol: 'TCP', port: config.listenPort }] }]);
+    const ingest = rules.filter((r) => r.ports?.some((p) => p.port === config.ingestListen.port));
+    expect(ingest).toHaveLength(1);
+    expect(ingest[0]!.from).toHaveLength(1);
+    expect(selects(ingest[0]!.from![0]!.podSelector, room.metadata!.labels)).toBe(true);
+    expect(selects(ingest[0]!.from![0]!.podSelector, recorder.metadata!.labels)).toBe(false);
+    expect(rules).toHaveLength(2);
+  });
+
   it('sets only environment names the server reads, the K8S ones from runtime/choice.ts', () => {
     const read = envNamesRead(serverSources());
     const choice = envNamesRead(['server/runtime/choice.ts']);
