@@ -80,6 +80,24 @@ describe('playback access', () => {
   });
 });
 
+describe('playback access, rooms on Kubernetes', () => {
+  it('RTMP publish from a room\'s Pod (any address) needs the room key, and only it', async () => {
+    // The encoders publish from their Pods' addresses, not from loopback (deploy/kubernetes/base/rtmp.yaml).
+    const t = await makeTestApp(new FakeRuntime(), { env: { STREAMBOX_RUNTIME: 'kubernetes', STREAMBOX_K8S_ROOM_IMAGE: 'streambox-room:test' } });
+    try {
+      const admin = await t.login();
+      const id = ((await (await t.app.request('/api/rooms', json({ name: 'Pod', startUrl: 'https://example.org' }, admin))).json()) as { id: string }).id;
+      const publish = (fields: Record<string, string>) =>
+        t.app.request('/api/playback/rtmp/publish', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ app: 'live', call: 'publish', name: id, addr: '10.244.1.17', ...fields }).toString() });
+      expect((await publish({ key: t.ctx.media.playback.publishKey(id) })).status).toBe(204);
+      expect((await publish({})).status).toBe(403);
+      expect((await publish({ key: 'x'.repeat(43) })).status).toBe(403);
+    } finally {
+      t.close();
+    }
+  });
+});
+
 describe('playback tokens', () => {
   it('expire, and die with the password they were issued under', () => {
     const clock = { now: Date.parse('2026-12-01T10:20:00Z') };

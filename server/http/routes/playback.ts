@@ -29,6 +29,11 @@ export function playbackRoutes(ctx: AppContext) {
     return ctx.rooms.get(id);
   };
   const refuse = (c: Context, status: 401 | 403) => c.body(null, status);
+  // On the appliance the encoders publish from the machine itself, so a publisher elsewhere is
+  // refused even with a key. On Kubernetes they are the rooms' Pods, at addresses known to no one
+  // here: the room's key alone decides (deploy/kubernetes/base/rtmp.yaml).
+  const anyPublisherAddress = ctx.config.runtime.kind === 'kubernetes';
+  const publisherAddressOk = (addr: string | undefined) => anyPublisherAddress || LOOPBACK.test(addr ?? '');
 
   return new Hono<AppEnv>()
     .get('/hls-access', (c) => {
@@ -46,7 +51,7 @@ export function playbackRoutes(ctx: AppContext) {
       const room = roomOf(name);
       const publishing = call === 'publish' || call === 'update_publish';
       let ok = false;
-      if (room && publishing) ok = LOOPBACK.test(field('addr') ?? '') && ctx.media.playback.checkPublishKey(room.id, field('key'));
+      if (room && publishing) ok = publisherAddressOk(field('addr')) && ctx.media.playback.checkPublishKey(room.id, field('key'));
       else if (room && (call === 'play' || call === 'update_play')) ok = ctx.media.playback.mayPlay(room, field('token'));
       if (ok) return c.body(null, 204);
       const detail = { call, room: name?.slice(0, 40), addr: field('addr') };
