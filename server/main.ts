@@ -18,7 +18,7 @@ import type { Config } from './config.js';
 import type { RoomRuntime } from './runtime/types.js';
 
 async function createRuntime(config: Config): Promise<RoomRuntime> {
-  if (config.runtime.kind === 'systemd') return new SystemdRuntime({ busAddress: config.busAddress, envDir: config.roomsEnvDir, rtmpUrlBase: config.rtmpPublishBase, log });
+  if (config.runtime.kind === 'systemd') return new SystemdRuntime({ busAddress: config.busAddress, envDir: config.roomsEnvDir, rtmpUrlBase: config.rtmpPublishBase, vncSocketDir: config.vncSocketDir, log });
   // Loaded only when chosen: the appliance never loads the Kubernetes client.
   const { KubernetesRuntime } = await import('./runtime/kubernetes/runtime.js');
   const k = config.runtime.kubernetes;
