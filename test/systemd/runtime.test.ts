@@ -25,6 +25,12 @@ const FIXTURE_UNITS = join(import.meta.dirname, 'fixtures', 'units');
 /** The admin service's default, as main.ts hands it to the runtime. */
 const VNC_SOCKET_DIR = loadConfig({}).vncSocketDir;
 
+/** The socket units/x11vnc@.service has x11vnc listen on (its -unixsock), for room `id`. */
+function unitSocket(id: string): string {
+  const unit = readFileSync(join(import.meta.dirname, '..', '..', 'units', 'x11vnc@.service'), 'utf8');
+  return /-unixsock (\S+)/.exec(unit)![1]!.replace('%i', id);
+}
+
 describe('SystemdRuntime on a real systemd', () => {
   let work: string;
   let envDir: string;
@@ -58,6 +64,8 @@ describe('SystemdRuntime on a real systemd', () => {
       groupUnit,
       memberUnit,
       startUrlSeen: async (id) => (await container.exec(['cat', `/run/sbx-test/${id}/start-url`])).stdout,
+      // The stand-in x11vnc listens nowhere: the real unit's socket is what the runtime must name.
+      inputListensOn: async (id) => ({ path: unitSocket(id) }),
       // The stand-in browser exits 3 when its start URL says "fail" (the contract's spec does).
       failBrowser: async (s) => s,
       async stopBehindBack(id) {
