@@ -2,7 +2,7 @@
  * Wires the parts together from a config, a database and a runtime. main.ts and the tests both
  * build their context here, so what the tests run is what the appliance runs.
  */
-import type { Config } from './config.js';
+import { roomRtmpBase, type Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
 import type { RoomRuntime } from './runtime/types.js';
@@ -87,7 +87,7 @@ export function createContext(opts: ContextOptions): AppContext {
   const recordings = new RecordingsService({
     runtime,
     rooms,
-    rtmpBase: config.rtmpPublishBase,
+    rtmpBase: roomRtmpBase(config), // where the room's encoder publishes (nginx-rtmp's Service on Kubernetes)
     playToken: (roomId) => media!.playback.playToken(rooms.get(roomId)),
     dir: config.recordingsDir,
     limits: config.recordingLimits,
