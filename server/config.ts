@@ -22,7 +22,7 @@ export interface Config {
   /** Where x11vnc listens for each room: `${vncSocketDir}/ID/vnc.sock`. */
   vncSocketDir: string;
   busAddress: string;
-  /** ffmpeg publishes here (inside the appliance, loopback). */
+  /** ffmpeg publishes here on the appliance (loopback); on Kubernetes see roomRtmpBase. */
   rtmpPublishBase: string;
   /** Port external RTMP players use on the appliance's public host name. */
   rtmpPublicPort: number;
@@ -65,6 +65,15 @@ export interface Config {
   recordingLimits: RecordingLimits;
   /** What runs the rooms (STREAMBOX_RUNTIME: systemd or kubernetes, with STREAMBOX_K8S_*; runtime/choice.ts). */
   runtime: RuntimeChoice;
+}
+
+/**
+ * Where the rooms' encoders publish and the recorders play the rooms' streams from (`/ID` is
+ * appended): nginx-rtmp on the appliance's loopback, or its Service on Kubernetes, where a
+ * recorder is a Pod of its own with no nginx on its loopback.
+ */
+export function roomRtmpBase(config: Pick<Config, 'runtime' | 'rtmpPublishBase'>): string {
+  return config.runtime.kind === 'kubernetes' ? config.runtime.kubernetes.rtmpUrlBase : config.rtmpPublishBase;
 }
 
 /** The directory holding package.json: the checkout, or /opt/streambox when installed. */

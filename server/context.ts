@@ -2,7 +2,7 @@
  * Wires the parts together from a config, a database and a runtime. main.ts and the tests both
  * build their context here, so what the tests run is what the appliance runs.
  */
-import type { Config } from './config.js';
+import { roomRtmpBase, type Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
 import type { RoomRuntime } from './runtime/types.js';
@@ -67,7 +67,7 @@ export function createContext(opts: ContextOptions): AppContext {
   const control = opts.control ?? arbiter;
   // Control changes come from the arbiter whatever policy decides who may drive: the gateway
   // and the channel follow them; neither calls the other.
-  const vnc = new VncGateway({ config, log, vncTokens, control, controlChanges: arbiter });
+  const vnc = new VncGateway({ runtime, log, vncTokens, control, controlChanges: arbiter });
   // The idle clock runs on input that reached the room, as the gateway saw it.
   vnc.onInput((roomId, participantId) => {
     if (participantId !== null) arbiter.activity(roomId, participantId);
@@ -87,7 +87,7 @@ export function createContext(opts: ContextOptions): AppContext {
   const recordings = new RecordingsService({
     runtime,
     rooms,
-    rtmpBase: config.rtmpPublishBase,
+    rtmpBase: roomRtmpBase(config), // where the room's encoder publishes (nginx-rtmp's Service on Kubernetes)
     playToken: (roomId) => media!.playback.playToken(rooms.get(roomId)),
     dir: config.recordingsDir,
     limits: config.recordingLimits,
@@ -100,7 +100,7 @@ export function createContext(opts: ContextOptions): AppContext {
   // watcher while anybody is in it; the gateway's pastes are not copies (their echo is skipped).
   const clipboardWatch = new ClipboardWatch({
     log,
-    target: (roomId) => (rooms.exists(roomId) ? { path: vnc.socketPath(roomId), password: rooms.get(roomId).vncPassword } : null),
+    target: async (roomId) => (rooms.exists(roomId) ? { endpoint: await runtime.inputEndpoint(roomId), password: rooms.get(roomId).vncPassword } : null),
     onCopy: (roomId, text) => presence?.clipboard.copied(roomId, text),
   });
   vnc.onPaste((roomId, text) => clipboardWatch.pasted(roomId, text));

@@ -3,7 +3,7 @@
  * when STREAMBOX_RUNTIME says so), starts the HTTP server, reconciles the rooms with the runtime,
  * and shuts everything down on SIGTERM. No business rules here.
  */
-import { loadConfig } from './config.js';
+import { loadConfig, roomRtmpBase } from './config.js';
 import { consoleLogger as log } from './log.js';
 import { openDb } from './store/db.js';
 import { SystemdRuntime } from './runtime/systemd/runtime.js';
@@ -18,7 +18,7 @@ import type { Config } from './config.js';
 import type { RoomRuntime } from './runtime/types.js';
 
 async function createRuntime(config: Config): Promise<RoomRuntime> {
-  if (config.runtime.kind === 'systemd') return new SystemdRuntime({ busAddress: config.busAddress, envDir: config.roomsEnvDir, rtmpUrlBase: config.rtmpPublishBase, log });
+  if (config.runtime.kind === 'systemd') return new SystemdRuntime({ busAddress: config.busAddress, envDir: config.roomsEnvDir, rtmpUrlBase: roomRtmpBase(config), vncSocketDir: config.vncSocketDir, log });
   // Loaded only when chosen: the appliance never loads the Kubernetes client.
   const { KubernetesRuntime } = await import('./runtime/kubernetes/runtime.js');
   const k = config.runtime.kubernetes;
@@ -26,7 +26,7 @@ async function createRuntime(config: Config): Promise<RoomRuntime> {
     kubeconfig: k.kubeconfig,
     namespace: k.namespace,
     image: k.roomImage,
-    rtmpUrlBase: k.rtmpUrlBase,
+    rtmpUrlBase: roomRtmpBase(config),
     recordingsClaim: k.recordingsClaim,
     profileSize: k.profileSize,
     roomCores: (shape) => roomCost(shape, config.capacity.model),

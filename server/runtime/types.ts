@@ -51,6 +51,12 @@ export interface RecordingSpec {
   outputPath: string;
 }
 
+/**
+ * Where the admin service reaches a room's input service (x11vnc), as net.connect's options: a
+ * unix socket on the appliance, the room Pod's address and port on Kubernetes.
+ */
+export type InputEndpoint = { path: string } | { host: string; port: number };
+
 /** The live state of one unit (or pod container), in the runtime's own words. */
 export interface UnitState {
   unit: string;
@@ -111,6 +117,11 @@ export interface RoomRuntime {
   stopRecording(roomId: string): Promise<void>;
   /** Is the room's recorder running (or starting)? */
   isRecording(roomId: string): Promise<boolean>;
+  /**
+   * Where the room's x11vnc listens now (read at every connection: a restarted Pod has another
+   * address). Throws when the room has no address yet (not running, its Pod Pending).
+   */
+  inputEndpoint(roomId: string): Promise<InputEndpoint>;
   /** IDs of rooms whose group is active or starting, whether or not the store knows them. */
   listRunning(): Promise<string[]>;
   watch(listener: RuntimeListener): () => void;

@@ -5,7 +5,7 @@
  * reads x11vnc's ServerCutText (serverCut.ts, under the size limit). Every text the session copies
  * goes to `onCopy`, whether or not somebody drives, which is why it is not the driver's session.
  *
- * Quirks of x11vnc it lives with: the socket exists only while the room runs (the connection is
+ * Quirks of x11vnc it lives with: it listens only while the room runs (the connection is
  * retried every `retryMs` until the watch stops); x11vnc sends a copy to every client, and also
  * echoes what a driver pastes (ClientCutText) to all of them, more than once: the gateway tells
  * `pasted()`, and recentPastes.ts tells those echoes from copies (so a pasted password never goes
@@ -15,6 +15,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import type { InputEndpoint } from '../runtime/types.js';
 import { CLIPBOARD_MAX_BYTES } from '../rooms/clipboard.js';
 import { openAuthenticated } from './rfb.js';
 import { ServerMessageReader } from './serverCut.js';
@@ -22,8 +23,11 @@ import { RecentPastes } from './recentPastes.js';
 
 export interface ClipboardWatchDeps {
   log: Logger;
-  /** The room's x11vnc socket and VNC password (read at each connection: the room may restart). */
-  target(roomId: string): { path: string; password: string } | null;
+  /**
+   * Where the room's x11vnc listens and its VNC password (read at each connection: the room may
+   * restart, on Kubernetes at another address); null, or a failure: not now, try again later.
+   */
+  target(roomId: string): Promise<{ endpoint: InputEndpoint; password: string } | null>;
   onCopy(roomId: string, text: Buffer): void;
   retryMs?: number;
 }
@@ -70,11 +74,12 @@ export class ClipboardWatch {
   }
 
   private async connect(roomId: string, w: Watched): Promise<void> {
-    const target = this.deps.target(roomId);
-    if (!target) return this.retryLater(roomId, w);
     let opened;
     try {
-      opened = await openAuthenticated({ path: target.path }, target.password, 5000, true);
+      const target = await this.deps.target(roomId);
+      if (w.stopped) return;
+      if (!target) return this.retryLater(roomId, w);
+      opened = await openAuthenticated(target.endpoint, target.password, 5000, true);
     } catch {
       return this.retryLater(roomId, w); // not running (yet), or restarting
     }

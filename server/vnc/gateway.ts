@@ -1,7 +1,8 @@
 /**
  * The VNC WebSocket, served by the admin service itself: GET /api/rooms/:id/vnc?token=...
  * The token (single use, from GetVncToken) is checked before the upgrade; then the gateway opens an
- * authenticated RFB connection to the room's x11vnc on its unix socket, past ServerInit, and the
+ * authenticated RFB connection to the room's x11vnc where the runtime says it listens (a unix
+ * socket on the appliance, the room Pod's IP and port on Kubernetes), past ServerInit, and the
  * session (session.ts) filters what the browser sends. It keeps every open session by room, and
  * follows the arbiter's control changes (control/events.ts): when control moves, the old holder's
  * session closes and the room's unused tokens go. One session per holder. Input it forwards is
@@ -11,12 +12,11 @@
  * is told to onPaste's listeners (clipboardWatch.ts, which hears the room for 'everyone', skips its
  * echo).
  */
-import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
 import type { WebSocket } from 'ws';
-import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { InputEndpoint, RoomRuntime } from '../runtime/types.js';
 import { holderKey, type TokenHolder, type VncTokens } from '../control/vncTokens.js';
 import type { ControlPolicy } from '../control/policy.js';
 import type { ControlChange, ControlChanges } from '../control/events.js';
@@ -34,7 +34,8 @@ interface OpenSession {
 }
 
 export interface GatewayDeps {
-  config: Config;
+  /** Where each room's x11vnc listens. */
+  runtime: Pick<RoomRuntime, 'inputEndpoint'>;
   log: Logger;
   vncTokens: VncTokens;
   /** Who may drive (the arbiter, or a test's policy). */
@@ -53,10 +54,6 @@ export class VncGateway {
   constructor(private readonly ctx: GatewayDeps) {
     // For the life of the service, as the arbiter's.
     ctx.controlChanges.onControlChange((change) => this.controlChanged(change));
-  }
-
-  socketPath(roomId: string): string {
-    return join(this.ctx.config.vncSocketDir, roomId, 'vnc.sock');
   }
 
   /** Called for every key or pointer input a session forwards to the room. */
@@ -115,12 +112,15 @@ export class VncGateway {
       const key = holderKey(holder);
       if (this.byHolder.has(key)) throw new AppError(409, 'vnc_session_open', 'you already have a VNC session open in this room; close it first');
       this.byHolder.set(key, 'pending');
+      let endpoint: InputEndpoint | null = null;
       try {
-        const { socket, serverInit } = await openAuthenticated({ path: this.socketPath(room.id) }, room.vncPassword, 5000, true);
+        // The runtime's failure (no address: the room's Pod Pending) is as unreachable as a refused connection.
+        endpoint = await this.ctx.runtime.inputEndpoint(room.id);
+        const { socket, serverInit } = await openAuthenticated(endpoint, room.vncPassword, 5000, true);
         c.set('vncUpstream', { holder, socket, serverInit: serverInitMessage(serverInit, 'streambox') });
       } catch (err) {
         this.byHolder.delete(key);
-        this.ctx.log.warn('vnc: cannot reach the room input service', { room: room.id, err: (err as Error).message });
+        this.ctx.log.warn('vnc: cannot reach the room input service', { room: room.id, at: endpoint ? describeEndpoint(endpoint) : null, err: (err as Error).message });
         throw new AppError(502, 'input_unavailable', 'the room input service is not reachable');
       }
       await next();
@@ -180,4 +180,9 @@ export class VncGateway {
     upstream?.socket.destroy();
     if (this.byHolder.get(key) === 'pending') this.byHolder.delete(key);
   }
+}
+
+/** For logs: a socket path, or host:port. */
+function describeEndpoint(endpoint: InputEndpoint): string {
+  return 'path' in endpoint ? endpoint.path : `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 }

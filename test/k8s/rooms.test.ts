@@ -1,8 +1,9 @@
 /**
  * What the admin service asks of the Kubernetes runtime beyond the contract, against the fake API
  * server (test/support/fakeKubeApi.ts; why a fake: see test/k8s/runtime.test.ts): the recorder's
- * Pod and its owners, a kept browser profile on its own claim, the admin API end to end, and the
- * admin service itself (server/main.ts) started with STREAMBOX_RUNTIME=kubernetes.
+ * Pod, its owners and where it plays the room from, a kept browser profile on its own claim, the
+ * admin API end to end, and the admin service itself (server/main.ts) started with
+ * STREAMBOX_RUNTIME=kubernetes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -51,6 +52,26 @@ describe('the recorder on Kubernetes', () => {
     bench.api.store.delete('pods', NAMESPACE, roomPodName(s.id), 0);
     await eventually('the recorder collected with its room', async () => bench.objectsOf(s.id), (left) => left.length === 0);
   });
+
+  it('a recording started through the admin API plays from nginx-rtmp\'s Service, with the room\'s token', async () => {
+    // STREAMBOX_K8S_RTMP_URL is where the encoders publish; the recorder's Pod has no nginx on its loopback.
+    const env = { STREAMBOX_RUNTIME: 'kubernetes', STREAMBOX_K8S_ROOM_IMAGE: 'streambox-room:test', STREAMBOX_K8S_RTMP_URL: 'rtmp://rtmp.streambox.svc:1935/live' };
+    const t = await makeTestApp(bench.runtime, { env });
+    try {
+      const cookie = await t.login();
+      const room = await (await t.app.request('/api/rooms', json({ name: 'rec', startUrl: 'https://example.org/', password: 'open sesame' }, cookie))).json();
+      expect(room.status.state).toBe('live');
+      expect((await t.app.request(`/api/rooms/${room.id}/recording/start`, json({}, cookie))).status).toBe(201);
+      const source = bench.secretValue(`recorder-${room.id}`, 'RECORD_SOURCE_URL');
+      // A password room's stream is played with a playback token (nginx-rtmp's on_play asks the admin service).
+      expect(source).toMatch(new RegExp(`^rtmp://rtmp\\.streambox\\.svc:1935/live/${room.id}\\?token=\\d+\\.[A-Za-z0-9_-]{32}$`));
+      expect(JSON.stringify(get('pods', `recorder-${room.id}`))).not.toContain('token=');
+      expect((await t.app.request(`/api/rooms/${room.id}`, { method: 'DELETE', headers: { cookie } })).status).toBe(204);
+      expect(bench.objectsOf(room.id)).toEqual([]);
+    } finally {
+      t.close();
+    }
+  }, 30_000);
 
   it('refuses to record a room that does not run', async () => {
     const err = await bench.runtime.startRecording({ roomId: spec().id, sourceUrl: 'rtmp://x/live/y', outputPath: '/x' }).catch((e: unknown) => e);

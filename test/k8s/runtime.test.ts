@@ -155,3 +155,51 @@ describe('KubernetesRuntime on the API', () => {
     await bench.runtime.remove(s.id);
   });
 });
+
+describe('KubernetesRuntime: where the VNC gateway reaches x11vnc', () => {
+  const podStatus = (id: string) => (bench.api.store.get('pods', NAMESPACE, roomPodName(id)) as Obj & { status: { phase?: string; podIP?: string } }).status;
+
+  // The kubelet reports the Pod's IP in status.podIP (fakeKubelet.ts, after
+  // https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#PodStatus).
+  it('answers the running Pod\'s podIP and port 5900, and a new Pod\'s after a restart', async () => {
+    const s = spec();
+    await bench.runtime.start(s);
+    const first = podStatus(s.id).podIP;
+    expect(first).toMatch(/^10\.244\./);
+    expect(await bench.runtime.inputEndpoint(s.id)).toEqual({ host: first, port: 5900 });
+    await bench.runtime.stop(s.id);
+    await bench.runtime.start(s);
+    const second = podStatus(s.id).podIP;
+    expect(second).not.toBe(first);
+    expect(await bench.runtime.inputEndpoint(s.id)).toEqual({ host: second, port: 5900 });
+    await bench.runtime.stop(s.id);
+    await expect(bench.runtime.inputEndpoint(s.id)).rejects.toMatchObject({ result: 'NoSuchUnit', role: 'input', message: expect.stringMatching(/has no Pod/) });
+    await bench.runtime.remove(s.id);
+  });
+
+  it('fails clearly for a Pending Pod (no podIP yet) and for an input container that is down', async () => {
+    bench.kubelet.nodeCores = 0.5; // a 720p30 room costs ~0.55 cores: it stays Pending, unscheduled
+    const pending = spec();
+    try {
+      await expect(bench.runtime.start(pending)).rejects.toMatchObject({ result: 'Unschedulable' });
+    } finally {
+      bench.kubelet.nodeCores = Infinity;
+    }
+    expect(podStatus(pending.id)).toMatchObject({ phase: 'Pending' });
+    expect(podStatus(pending.id).podIP).toBeUndefined();
+    const err = await bench.runtime.inputEndpoint(pending.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RuntimeJobError);
+    expect(err).toMatchObject({ unit: `${roomPodName(pending.id)}/input`, role: 'input', result: 'no-address' });
+    expect((err as Error).message).toMatch(/Pod is Pending \(no node can run it\)/);
+
+    const crashing = spec();
+    bench.kubelet.failContainer(roomPodName(crashing.id), 'input', { exitCode: 1, restarts: 2 });
+    await bench.runtime.start(crashing);
+    expect(podStatus(crashing.id).podIP).toBeTruthy();
+    await expect(bench.runtime.inputEndpoint(crashing.id)).rejects.toThrow(/input container is not running \(CrashLoopBackOff\)/);
+    for (const id of [pending.id, crashing.id]) {
+      await bench.runtime.stop(id);
+      await bench.runtime.remove(id);
+    }
+  });
+});

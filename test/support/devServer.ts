@@ -66,6 +66,7 @@ class DevRuntime extends FakeRuntime {
     private readonly displayOffset: number,
   ) {
     super();
+    this.vncSocketDir = vncDir; // startInput's x11vnc listens there
   }
 
   xDisplay(spec: Pick<RoomSpec, 'display'>): string {

@@ -11,6 +11,10 @@
  * - Starting: every container waits (ContainerCreating), then runs (started: true once its startup
  *   probe passed; the fake passes them at once); the Pod's phase goes Pending → Running.
  *   https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-states
+ * - Addresses: with its containers the Pod gets its IP, status.podIP and the same in podIPs (one
+ *   per address family; one here), and the node's, hostIP and hostIPs. Before that podIP is
+ *   absent ("empty if not yet allocated"); every Pod gets a new one, a new Pod of the same name
+ *   too. https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#PodStatus
  * - A container the test makes fail ends (terminated, exit code, reason Error) and, the Pod's
  *   restartPolicy being Always, waits in CrashLoopBackOff with lastState.terminated and its
  *   restartCount. https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy
@@ -36,6 +40,8 @@ export interface Failure {
 }
 
 const NODE = 'fake-node-1';
+/** The node's address (a documentation range, RFC 5737); the Pods' are from a Pod CIDR, 10.244.0.0/16. */
+const NODE_IP = '192.0.2.10';
 
 /** "250m" or "1.5" cores, in millicores. */
 function millicores(quantity: string | undefined): number {
@@ -62,6 +68,8 @@ export class FakeKubelet {
     }
   }
   private readonly failures = new Map<string, Failure>();
+  /** Pod IPs handed out so far. */
+  private addresses = 0;
   /** Pods whose termination has begun (by uid: a new Pod of the same name is another Pod). */
   private readonly terminating = new Set<string>();
   private readonly unsubscribe: () => void;
@@ -161,7 +169,9 @@ export class FakeKubelet {
         const base = { name: c.name, image: c.image ?? '', imageID: 'fake://sha256:0', containerID: `fake://${name}-${c.name}` };
         return failure ? { ...base, ...crashLoop(failure) } : { ...base, ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } };
       });
-      p.status = { ...p.status, phase: 'Running', startTime: now, containerStatuses: statuses };
+      const n = ++this.addresses;
+      const podIP = `10.244.${Math.floor(n / 250)}.${(n % 250) + 2}`;
+      p.status = { ...p.status, phase: 'Running', startTime: now, hostIP: NODE_IP, hostIPs: [{ ip: NODE_IP }], podIP, podIPs: [{ ip: podIP }], containerStatuses: statuses };
     });
   }
 

@@ -3,7 +3,8 @@
  * The real boundary is tested against a real systemd in test/systemd/.
  */
 import { copyFile } from 'node:fs/promises';
-import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../../server/runtime/types.js';
+import { join } from 'node:path';
+import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type InputEndpoint, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../../server/runtime/types.js';
 
 export class FakeRuntime implements RoomRuntime {
   readonly calls: string[] = [];
@@ -26,6 +27,10 @@ export class FakeRuntime implements RoomRuntime {
   recordingFixture: string | null = null;
   /** When set, startRecording() throws this job error. */
   recordingJobResult: string | null = null;
+  /** Where rooms' x11vnc listen, as the systemd runtime says: `${vncSocketDir}/ID/vnc.sock` (tests that run one set it). */
+  vncSocketDir = '/run/streambox-room';
+  /** Rooms whose x11vnc listens elsewhere (on TCP, as on Kubernetes). */
+  readonly inputEndpoints = new Map<string, InputEndpoint>();
   private readonly listeners = new Set<RuntimeListener>();
 
   async start(spec: RoomSpec): Promise<void> {
@@ -94,6 +99,11 @@ export class FakeRuntime implements RoomRuntime {
   async isRecording(roomId: string): Promise<boolean> {
     this.ensureAvailable();
     return this.recordings.has(roomId);
+  }
+
+  async inputEndpoint(roomId: string): Promise<InputEndpoint> {
+    this.ensureAvailable();
+    return this.inputEndpoints.get(roomId) ?? { path: join(this.vncSocketDir, roomId, 'vnc.sock') };
   }
 
   async listRunning(): Promise<string[]> {

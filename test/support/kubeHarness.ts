@@ -99,6 +99,14 @@ export function kubeHarness(bench: KubeBench): RuntimeHarness {
       if (!ref) throw new Error('the browser has no ROOM_START_URL from a Secret');
       return bench.secretValue(ref.name, ref.key) ?? '(no such key)';
     },
+    async inputListensOn(roomId) {
+      // The kubelet's podIP, and the port the input container's x11vnc is told (-rfbport).
+      const pod = bench.api.store.get('pods', NAMESPACE, roomPodName(roomId)) as Obj & { spec: { containers: Array<{ name: string; command?: string[] }> }; status?: { podIP?: string } };
+      const script = pod.spec.containers.find((c) => c.name === 'input')?.command?.join(' ') ?? '';
+      const port = /"-rfbport" "(\d+)"/.exec(script)?.[1];
+      if (!pod.status?.podIP || !port) throw new Error(`no podIP (${pod.status?.podIP}) or no -rfbport in the input container`);
+      return { host: pod.status.podIP, port: Number(port) };
+    },
     async failBrowser(spec) {
       bench.kubelet.failContainer(roomPodName(spec.id), 'browser', { exitCode: 3, restarts: CRASH_LIMIT });
       return spec;

@@ -4,14 +4,14 @@
  * (test/k8s/runtime.test.ts). Each runtime's file adds what only it has.
  *
  * A harness says, for its runtime, what the contract cannot: how its units are named, how to
- * make a member fail, what the room's processes were handed, what a removed room left behind,
- * and how to break its connection or stop a room behind its back.
+ * make a member fail, what the room's processes were handed, where its x11vnc listens, what a
+ * removed room left behind, and how to break its connection or stop a room behind its back.
  */
 import { it, expect } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MemberRole, RoomRuntime, RoomSpec } from '../../server/runtime/types.js';
+import type { InputEndpoint, MemberRole, RoomRuntime, RoomSpec } from '../../server/runtime/types.js';
 import { roomStatus } from '../../server/rooms/status.js';
 import { RoomsService } from '../../server/rooms/service.js';
 import { RoomStore } from '../../server/store/roomStore.js';
@@ -29,6 +29,8 @@ export interface RuntimeHarness {
   memberUnit(role: MemberRole, roomId: string): string;
   /** The start URL as the room's processes were handed it. */
   startUrlSeen(roomId: string): Promise<string>;
+  /** Where the running room's x11vnc listens, as its unit or Pod says (not as the runtime does). */
+  inputListensOn(roomId: string): Promise<InputEndpoint>;
   /** Arranges for the browser of a room started with the returned spec to fail at once, exit code 3. */
   failBrowser(spec: RoomSpec): Promise<RoomSpec>;
   /** The room's processes stop behind the runtime's back (while the admin service was down). */
@@ -64,6 +66,8 @@ export function runtimeContract(harness: () => RuntimeHarness): void {
     expect(await h.runtime.listRunning()).toContain(s.id);
     // Quotes, $ and & survive the way to the room's processes.
     expect(await h.startUrlSeen(s.id)).toBe(s.startUrl);
+    // The VNC gateway connects where the room's x11vnc listens.
+    expect(await h.runtime.inputEndpoint(s.id)).toEqual(await h.inputListensOn(s.id));
     await eventually('watch events for the room', async () => seen.filter((id) => id === s.id).length, (n) => n > 0);
 
     await h.runtime.stop(s.id);

@@ -16,11 +16,20 @@ import { SystemdRuntime } from '../../server/runtime/systemd/runtime.js';
 import { RuntimeJobError, MEMBER_ROLES } from '../../server/runtime/types.js';
 import { groupUnit, memberUnit } from '../../server/runtime/systemd/units.js';
 import { silentLogger } from '../../server/log.js';
+import { loadConfig } from '../../server/config.js';
 import { makeTestApp, json } from '../support/testApp.js';
 import { eventually } from '../support/eventually.js';
 import { runtimeContract, spec, type RuntimeHarness } from '../support/runtimeContract.js';
 
 const FIXTURE_UNITS = join(import.meta.dirname, 'fixtures', 'units');
+/** The admin service's default, as main.ts hands it to the runtime. */
+const VNC_SOCKET_DIR = loadConfig({}).vncSocketDir;
+
+/** The socket units/x11vnc@.service has x11vnc listen on (its -unixsock), for room `id`. */
+function unitSocket(id: string): string {
+  const unit = readFileSync(join(import.meta.dirname, '..', '..', 'units', 'x11vnc@.service'), 'utf8');
+  return /-unixsock (\S+)/.exec(unit)![1]!.replace('%i', id);
+}
 
 describe('SystemdRuntime on a real systemd', () => {
   let work: string;
@@ -44,17 +53,19 @@ describe('SystemdRuntime on a real systemd', () => {
       ],
     });
     await container.waitRunning();
-    runtime = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger, jobTimeoutMs: 20_000 });
+    runtime = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', vncSocketDir: VNC_SOCKET_DIR, log: silentLogger, jobTimeoutMs: 20_000 });
   }, 600_000);
 
   /** The contract's harness: the stand-in units (fixtures/units) show what they were given. */
   function harness(): RuntimeHarness {
     return {
       runtime,
-      makeRuntime: () => new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger }),
+      makeRuntime: () => new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', vncSocketDir: VNC_SOCKET_DIR, log: silentLogger }),
       groupUnit,
       memberUnit,
       startUrlSeen: async (id) => (await container.exec(['cat', `/run/sbx-test/${id}/start-url`])).stdout,
+      // The stand-in x11vnc listens nowhere: the real unit's socket is what the runtime must name.
+      inputListensOn: async (id) => ({ path: unitSocket(id) }),
       // The stand-in browser exits 3 when its start URL says "fail" (the contract's spec does).
       failBrowser: async (s) => s,
       async stopBehindBack(id) {
@@ -116,7 +127,7 @@ describe('SystemdRuntime on a real systemd', () => {
     await new Promise((resolve) => setTimeout(resolve, 2500));
     // This test runs on the container's host: its units' cgroups are deeper in the host's tree.
     // (systemd in the container reports no CPUUsageNSec on a hybrid-cgroup host: the fallback.)
-    const hostView = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', log: silentLogger, cgroupRoot: await hostCgroupRoot(`ffmpeg@${s.id}.service`) });
+    const hostView = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://127.0.0.1:1935/live', vncSocketDir: VNC_SOCKET_DIR, log: silentLogger, cgroupRoot: await hostCgroupRoot(`ffmpeg@${s.id}.service`) });
     const ns = await hostView.cpuTimeNs(s.id);
     await hostView.close();
     expect(ns).not.toBeNull();
@@ -129,7 +140,7 @@ describe('SystemdRuntime on a real systemd', () => {
   });
 
   it('turns a start that outlives its timeout into a typed error', async () => {
-    const quick = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://x/live', log: silentLogger, jobTimeoutMs: 1000 });
+    const quick = new SystemdRuntime({ busAddress: container.busAddress, envDir, rtmpUrlBase: 'rtmp://x/live', vncSocketDir: VNC_SOCKET_DIR, log: silentLogger, jobTimeoutMs: 1000 });
     const s = spec('https://example.org/slow');
     const err = await quick.start(s).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RuntimeJobError);

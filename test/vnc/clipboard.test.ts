@@ -36,8 +36,9 @@ describe('the clipboard through the VNC gateway, with real x11vnc', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sbx-clip-'));
-    t = await makeTestApp(new FakeRuntime(), { dir });
-    t.ctx.config.vncSocketDir = join(dir, 'run');
+    const runtime = new FakeRuntime();
+    runtime.vncSocketDir = join(dir, 'run');
+    t = await makeTestApp(runtime, { dir });
     const cookie = await t.login();
     const { flags } = x11vncUnitFlags();
     expect(flags, 'the unit exchanges CLIPBOARD only').toEqual(expect.arrayContaining(['-nofb', '-noprimary', '-nosetprimary']));

@@ -41,8 +41,9 @@ describe("copy-out to everyone on the room channel, with real x11vnc", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sbx-clip-all-'));
-    t = await makeTestApp(new FakeRuntime(), { dir });
-    t.ctx.config.vncSocketDir = join(dir, 'run');
+    const runtime = new FakeRuntime();
+    runtime.vncSocketDir = join(dir, 'run');
+    t = await makeTestApp(runtime, { dir });
     const cookie = await t.login();
     for (const [mode, room] of Object.entries(rooms)) {
       const res = await t.app.request('/api/rooms', json({ name: `clip ${mode}`, startUrl: 'https://example.org', width: 1280, height: 720, clipboard: mode }, cookie));

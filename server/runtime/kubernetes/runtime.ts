@@ -2,7 +2,8 @@
  * RoomRuntime on Kubernetes: a room is the Pod `room-ID` with its five members as containers and
  * its spec in the Secret `room-ID` (podSpec.ts); the recorder is the Pod `recorder-ID`
  * (recorderSpec.ts). Statuses are the Pod's container statuses in systemd's words (podState.ts);
- * changes come from the API's watch (podWatch.ts).
+ * changes come from the API's watch (podWatch.ts); the VNC gateway reaches x11vnc at the Pod's IP
+ * (inputAddress.ts).
  *
  * What the API does and systemd did not, and how it is met here:
  * - Creating is not starting: a Pod exists at once and starts when the scheduler has placed it
@@ -15,7 +16,7 @@
  *   StartUnit of an active unit), of a terminating one waits for it to go first.
  */
 import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
-import { RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener } from '../types.js';
+import { RuntimeJobError, RuntimeUnavailableError, type InputEndpoint, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener } from '../types.js';
 import type { Logger } from '../../log.js';
 import { KubeApi, isConflict, isNotFound } from './api.js';
 import { runtimeError } from './failures.js';
@@ -25,6 +26,7 @@ import { profileClaim, roomPod, roomSecret, STOP_GRACE_SECONDS, type PodOptions 
 import { recorderPod, recorderSecret } from './recorderSpec.js';
 import { isDeleting, isRunning, resultOf, roomStatusOf, startSettled, unschedulable } from './podState.js';
 import { PodWatch } from './podWatch.js';
+import { inputAddress } from './inputAddress.js';
 
 export interface KubernetesRuntimeOptions {
   /** A kubeconfig file (development); null: in the cluster, with the Pod's service account. */
@@ -171,6 +173,14 @@ export class KubernetesRuntime implements RoomRuntime {
   async isRecording(roomId: string): Promise<boolean> {
     const pod = await this.readPod(RECORDER_UNIT(roomId), RECORDER_UNIT(roomId));
     return pod !== null && isRunning(pod);
+  }
+
+  /** The room Pod's IP and x11vnc's port, read from the API at each call (a new Pod, a new IP). */
+  async inputEndpoint(roomId: string): Promise<InputEndpoint> {
+    const unit = memberUnit('input', roomId);
+    const address = inputAddress(await this.readPod(roomPodName(roomId), unit));
+    if ('why' in address) throw new RuntimeJobError(unit, address.result, `${unit}: nowhere to reach x11vnc: ${address.why}`, 'input');
+    return address;
   }
 
   async listRunning(): Promise<string[]> {

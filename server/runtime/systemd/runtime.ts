@@ -2,7 +2,8 @@
  * RoomRuntime on systemd: a room is `room@ID.target` plus five template services (see units/).
  * The room's spec goes to /etc/streambox/rooms/ID.env (+ ID.vncpass) before the target starts.
  */
-import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../types.js';
+import { join } from 'node:path';
+import { MEMBER_ROLES, RuntimeJobError, RuntimeUnavailableError, type InputEndpoint, type MemberRole, type RecordingSpec, type RoomRuntime, type RoomRuntimeStatus, type RoomSpec, type RuntimeListener, type UnitState } from '../types.js';
 import { BusCallError, BusTimeoutError, I_MANAGER, I_PROPS, I_SERVICE, I_UNIT, MANAGER_PATH, SystemdBus } from './bus.js';
 import { formatRecorderEnv, recorderEnvPath, removeRoomFiles, writeFileAtomic, writeRoomFiles } from './envFile.js';
 import { CleanStateError, cleanUnitState } from './cleanState.js';
@@ -17,6 +18,8 @@ export interface SystemdRuntimeOptions {
   envDir: string;
   /** ffmpeg publishes to `${rtmpUrlBase}/ID`. */
   rtmpUrlBase: string;
+  /** Where x11vnc@ID listens: `${vncSocketDir}/ID/vnc.sock` (the unit's RuntimeDirectory=). */
+  vncSocketDir: string;
   log: Logger;
   jobTimeoutMs?: number;
   callTimeoutMs?: number;
@@ -130,6 +133,11 @@ export class SystemdRuntime implements RoomRuntime {
     ]);
     const byRole = Object.fromEntries(MEMBER_ROLES.map((role, i) => [role, members[i]!])) as Record<MemberRole, UnitState>;
     return { group: group!, members: byRole };
+  }
+
+  /** The unit's socket, whether or not it runs: connecting to a room that does not is refused. */
+  async inputEndpoint(roomId: string): Promise<InputEndpoint> {
+    return { path: join(this.opts.vncSocketDir, roomId, 'vnc.sock') };
   }
 
   async listRunning(): Promise<string[]> {
