@@ -4,77 +4,19 @@
  * x11vnc and ffmpeg run under systemd and stream through nginx-rtmp.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import type { Appliance } from '../harness/appliance.js';
 import { useBootedAppliance } from '../support/bootedAppliance.js';
 import { INPUT_BUTTONS, INPUT_FIELD, type PageServer } from '../support/pageServer.js';
 import { keyEvent, openAuthenticated, pointerEvent } from '../../server/vnc/rfb.js';
 import { eventually } from '../support/eventually.js';
-import { WebSocket } from 'ws';
+import { fastPathSample, frameHashes, meanVolume, probe } from '../support/streamChecks.js';
 
-const execFileP = promisify(execFile);
 const PORT = 8800;
 const MEMBERS = ['xvfb', 'pulse', 'browser', 'x11vnc', 'ffmpeg'] as const;
 /** The API's names for the same members, in the same order. */
 const ROLES = ['display', 'audio', 'browser', 'input', 'stream'] as const;
 
-
-interface Probe {
-  streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string }>;
-}
-
-async function probe(url: string): Promise<Probe> {
-  const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-rw_timeout', '5000000', '-show_entries', 'stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate', '-of', 'json', url], { timeout: 15_000 });
-  return JSON.parse(stdout) as Probe;
-}
-
-/** Mean audio level (dB) of a few seconds of the stream. */
-async function meanVolume(url: string): Promise<number> {
-  const { stderr } = await execFileP('ffmpeg', ['-hide_banner', '-rw_timeout', '5000000', '-i', url, '-t', '3', '-vn', '-af', 'volumedetect', '-f', 'null', '-'], { timeout: 20_000 });
-  const m = /mean_volume: (-?[\d.]+) dB/.exec(stderr);
-  if (!m) throw new Error(`no volume in ffmpeg output: ${stderr.slice(-500)}`);
-  return Number(m[1]);
-}
-
-/** Two seconds of a room's fast path, read as a room page would (after the first frame). */
-async function fastPathSample(url: string): Promise<{ init: unknown; firstVideoKey: boolean; videoFrames: number; audioFrames: number }> {
-  const ws = new WebSocket(url);
-  let init: unknown = null;
-  let firstVideoKey: boolean | null = null;
-  let videoFrames = 0;
-  let audioFrames = 0;
-  let firstAt = 0;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fast path: no frames within 20 s (init ${JSON.stringify(init)})`)), 20_000);
-    ws.on('error', reject);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) {
-        const msg = JSON.parse(String(data));
-        if (msg.type === 'init') init = msg;
-        return;
-      }
-      if (data[0] === 1) {
-        firstVideoKey ??= data[1] === 1;
-        videoFrames++;
-      } else audioFrames++;
-      firstAt ||= Date.now();
-      if (Date.now() - firstAt >= 2000) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  ws.close();
-  return { init, firstVideoKey: firstVideoKey === true, videoFrames, audioFrames };
-}
-
-/** Two frames one second apart differ (the picture moves). */
-async function frameHashes(url: string): Promise<string[]> {
-  const { stdout } = await execFileP('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-rw_timeout', '5000000', '-i', url, '-t', '2.5', '-vf', 'fps=1', '-f', 'framemd5', '-'], { timeout: 20_000 });
-  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
-}
 
 const rtmp = (id: string) => `rtmp://127.0.0.1:1935/live/${id}`;
 
