@@ -25,6 +25,14 @@ command -v podman >/dev/null || die "podman is missing: apt-get install podman"
 
 has_image() { podman image exists "$1"; }
 
+# Older builds of the same image (other tags) only take disk: each room image is the whole root.
+prune_others() {
+  local keep=$1 ref
+  podman images --format '{{.Repository}}:{{.Tag}}' "${keep%:*}" | while read -r ref; do
+    [[ $ref == "$keep" ]] || podman rmi "$ref" >/dev/null 2>&1 || true
+  done
+}
+
 # The room image: the root's files as one layer. The Pod sets every command, user and mount, so the
 # image needs no config beyond the PATH a shell needs.
 room_image() {
@@ -40,6 +48,7 @@ room_image() {
     tar --numeric-owner --exclude=./.sbx-key -C "$root" -c . |
       podman import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'CMD ["/bin/sh"]' - "$ref" >/dev/null
   fi
+  prune_others "$ref"
   echo "$ref"
 }
 
@@ -59,6 +68,7 @@ admin_image() {
     cp -a "$app" "$ctx/app"
     podman build --quiet --network=none --pull=never -t "$ref" "$ctx" >/dev/null
   fi
+  prune_others "$ref"
   echo "$ref"
 }
 
