@@ -32,7 +32,8 @@ import { REPO_ROOT, requireTools, runCommand } from '../harness/container.js';
 import { FakeKubeApi } from '../support/fakeKubeApi.js';
 import { PodmanKubelet } from '../support/podmanKubelet.js';
 import { startPageServer, type PageServer } from '../support/pageServer.js';
-import { makeTestApp, json, type TestApp } from '../support/testApp.js';
+import { joinRoom, makeTestApp, json, type TestApp } from '../support/testApp.js';
+import { RfbOverWs } from '../vnc/rfbClient.js';
 import { eventually } from '../support/eventually.js';
 import { fastPathSample, frameHashes, meanVolume, probe } from '../support/streamChecks.js';
 import { KubernetesRuntime } from '../../server/runtime/kubernetes/runtime.js';
@@ -198,24 +199,31 @@ describe('a room Pod under podman kube play, driven by the kubernetes runtime', 
     expect(relayed.videoFrames, 'video frames in 2 s').toBeGreaterThanOrEqual(45);
   });
 
-  it('takes input where the runtime says x11vnc listens, the Pod\'s IP and port (password required): the pointer lands on the Pod\'s X server', async () => {
+  it('takes a driver\'s input through the VNC gateway, which dials the Pod\'s IP and x11vnc\'s port (password required): the pointer lands on the Pod\'s X server', async () => {
     // Where the VNC gateway dials (RoomRuntime.inputEndpoint): the Pod's IP on the pods' network.
     const endpoint = await runtime.inputEndpoint(roomId);
     const pod = api.store.get('pods', NAMESPACE, roomPodName(roomId)) as { status?: { podIP?: string } };
     expect(endpoint).toEqual({ host: pod.status!.podIP, port: VNC_PORT });
     const host = pod.status!.podIP!;
     expect(host.startsWith(`${SUBNET}.`)).toBe(true);
+    // x11vnc's port takes no one without the room's password (only the admin service knows it).
     await expect(openAuthenticated({ host, port: VNC_PORT }, 'not the password', 5000)).rejects.toThrow();
-    const { socket } = await openAuthenticated({ host, port: VNC_PORT }, t.ctx.rooms.get(roomId).vncPassword, 5000, true);
+
+    // A participant who drives, through the admin service's VNC gateway, as the room page does.
+    const driver = await joinRoom(appHost, roomId, 'Driver');
     try {
-      socket.on('data', () => {});
-      socket.write(pointerEvent(1234, 567, 0));
+      const res = await t.app.request(`/api/rooms/${roomId}/vnc-token`, json({ participantId: driver.you.id, participantKey: driver.you.key }));
+      expect(res.status).toBe(200);
+      const rfb = await RfbOverWs.open(`ws://${appHost}/api/rooms/${roomId}/vnc?token=${((await res.json()) as { token: string }).token}`);
+      expect(await rfb.handshake()).toEqual({ width: 1920, height: 1080 });
+      rfb.ws.send(pointerEvent(1234, 567, 0));
       // xstate.py in the display's container, on its display (the room's env from its Secret).
       const xstate = async () => JSON.parse((await exec('podman', ['exec', `${roomPodName(roomId)}-display`, 'sh', '-c', 'DISPLAY=":${ROOM_DISPLAY}" exec python3 -c "$0"', XSTATE])).stdout) as { x: number; y: number };
       const at = await eventually('the pointer at 1234,567', xstate, (s) => s.x === 1234 && s.y === 567, 10_000, 200);
       expect(at).toMatchObject({ x: 1234, y: 567 });
+      rfb.ws.close();
     } finally {
-      socket.destroy();
+      driver.ws.close();
     }
   });
 
