@@ -1,7 +1,7 @@
 /**
- * The seam between room lifecycle and whatever runs a room's processes. systemd (runtime/systemd/)
- * implements it today; a Kubernetes runtime would be a sibling folder implementing the same
- * interface, and nothing above this file would change.
+ * The seam between room lifecycle and whatever runs a room's processes: systemd over D-Bus
+ * (runtime/systemd/, the appliance) or the Kubernetes API (runtime/kubernetes/, rooms as Pods),
+ * chosen by configuration (runtime/choice.ts). Nothing above this file knows which.
  */
 
 /** The five parts of a room, named by what they do rather than by the program behind them. */
