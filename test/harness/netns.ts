@@ -220,6 +220,10 @@ export async function createNetns(role = 'host', opts: { subnet?: { host: string
     ip(['addr', 'add', `${host}/${prefix}`, 'dev', hostIf]);
     ip(['link', 'set', hostIf, 'up']);
     ip(['-n', name, 'addr', 'add', `${address}/${prefix}`, 'dev', nsIf]);
+    // No duplicate address detection for the link's IPv6 link-local address: it would settle a
+    // second or two after the link is up, and that address change makes a browser already
+    // started in the namespace fail what it was loading with ERR_NETWORK_CHANGED (seen in CI).
+    execFileSync('ip', ['netns', 'exec', name, 'sh', '-c', `f=/proc/sys/net/ipv6/conf/${nsIf}/accept_dad; [ ! -e "$f" ] || echo 0 > "$f"`], { stdio: ['ignore', 'pipe', 'pipe'] });
     ip(['-n', name, 'link', 'set', nsIf, 'up']);
     ip(['-n', name, 'link', 'set', 'lo', 'up']);
     await netns.setHosts({ [`${role}.sbx`]: address });
