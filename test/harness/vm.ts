@@ -27,7 +27,8 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
+import { freePort } from '../support/freePort.js';
 import { join, resolve } from 'node:path';
 import { requireTools, type ExecResult } from './container.js';
 
@@ -42,18 +43,6 @@ export function requireVmTools(): void {
     ['qemu-system-x86_64', 'qemu-img', 'packer', 'ssh', 'ssh-keygen', 'debootstrap', 'systemd-nspawn', 'mkfs.ext4', 'sfdisk'],
     'packer qemu-system-x86 qemu-utils openssh-client debootstrap systemd-container e2fsprogs fdisk',
   );
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<ExecResult> {

@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RuntimeJobError } from '../../server/runtime/types.js';
@@ -16,6 +15,7 @@ import { spec } from '../support/runtimeContract.js';
 import { NAMESPACE, roomPodName, startKubeBench, type KubeBench } from '../support/kubeHarness.js';
 import { eventually } from '../support/eventually.js';
 import { makeTestApp, json, ADMIN_PASSWORD } from '../support/testApp.js';
+import { freePort } from '../support/freePort.js';
 import { CRASH_LIMIT } from '../../server/runtime/kubernetes/podState.js';
 import type { Obj } from '../support/fakeKubeStore.js';
 
@@ -123,14 +123,6 @@ describe('the admin API on the Kubernetes runtime', () => {
     t.close();
   }, 30_000);
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('the admin service with STREAMBOX_RUNTIME=kubernetes', () => {
   it('reconciles at start (an unknown room stopped), and a CreateRoom makes the Pod', async () => {

@@ -21,7 +21,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,7 @@ import { startPageServer, type PageServer } from '../support/pageServer.js';
 import { joinRoom, makeTestApp, json, type TestApp } from '../support/testApp.js';
 import { RfbOverWs } from '../vnc/rfbClient.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/freePort.js';
 import { fastPathSample, frameHashes, meanVolume, probe } from '../support/streamChecks.js';
 import { KubernetesRuntime } from '../../server/runtime/kubernetes/runtime.js';
 import { MEASURED_COST, roomCost } from '../../server/rooms/capacity.js';
@@ -52,15 +53,6 @@ const GATEWAY = `${SUBNET}.1`; // this machine, on the pods' network: where the 
 const RTMP_IP = `${SUBNET}.10`; // nginx-rtmp's container (the Service `streambox-rtmp`)
 const RTMP_NAME = `sbx-rtmp-${process.pid}`;
 const XSTATE = readFileSync(join(REPO_ROOT, 'test', 'support', 'xstate.py'), 'utf8');
-
-/** A port free on every address (the pods' bridge does not exist yet to ask on). */
-async function freePort(): Promise<number> {
-  const s: Server = createServer();
-  await new Promise<void>((r) => s.listen(0, () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Listens on GATEWAY:port (null: the server was told where already), or fails saying why. */
 function listenOn(server: Server, port: number | null): Promise<void> {
@@ -130,7 +122,8 @@ describe('a room Pod under podman kube play, driven by the kubernetes runtime', 
     // nginx-rtmp as deploy/ runs it: its user, a read-only root, its config, memory for the
     // fragments. Started first: podman makes the network's bridge (this machine's GATEWAY address,
     // where the admin service listens) with its first container.
-    const [appPort, ingestPort] = [await freePort(), await freePort()];
+    // Free on every address: the pods' bridge does not exist yet to ask on.
+    const [appPort, ingestPort] = [await freePort('0.0.0.0'), await freePort('0.0.0.0')];
     appHost = `${GATEWAY}:${appPort}`;
     await exec('podman', ['run', '-d', '--name', RTMP_NAME, '--network', `${NET}:ip=${RTMP_IP}`, ...rtmpRunArgs(rtmpManifests(), appHost, work, adminImage)]);
 

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,7 @@ import { RoomStore } from '../../server/store/roomStore.js';
 import { RuntimeJobError, type InputEndpoint } from '../../server/runtime/types.js';
 import { keyEvent, pointerEvent } from '../../server/vnc/rfb.js';
 import { RfbOverWs, waitFor } from './rfbClient.js';
+import { freePort } from '../support/freePort.js';
 
 const execFileP = promisify(execFile);
 const DISPLAY = ':86';
@@ -30,14 +31,6 @@ const XSTATE = join(import.meta.dirname, '..', 'support', 'xstate.py');
 async function xstate(): Promise<{ x: number; y: number; buttons: number; keycodes: number[] }> {
   const { stdout } = await execFileP('python3', [XSTATE], { env: { ...process.env, DISPLAY } });
   return JSON.parse(stdout);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** TCP sockets on 127.0.0.1:port in `state` (the kernel's table, as ss reads it). */
