@@ -38,6 +38,8 @@ export class PodmanKubelet {
   private readonly played = new Map<string, { uid: string; ready: Promise<void> }>();
   /** `pod/container` whose startup probe has passed since its last start. */
   private readonly startedAt = new Map<string, string>();
+  /** Each played Pod's IP, once podman has given it one (a Pod keeps its IP for its life). */
+  private readonly podIPs = new Map<string, string>();
   private readonly timer: NodeJS.Timeout;
   private syncing = false;
   readonly errors: string[] = [];
@@ -117,6 +119,7 @@ export class PodmanKubelet {
     rmSync(join(this.opts.workDir, name), { recursive: true, force: true });
     rmSync(join(this.opts.workDir, `${name}.yaml`), { force: true });
     for (const k of [...this.startedAt.keys()]) if (k.startsWith(`${name}/`)) this.startedAt.delete(k);
+    this.podIPs.delete(name);
   }
 
   private async sync(): Promise<void> {
@@ -172,8 +175,11 @@ export class PodmanKubelet {
   }
 
   private async podIP(name: string): Promise<string | null> {
+    const known = this.podIPs.get(name);
+    if (known) return known;
     const { stdout } = await exec('podman', ['pod', 'inspect', '--format', '{{.InfraContainerID}}', name], { timeout: 10_000 });
     const { stdout: ip } = await exec('podman', ['inspect', '--format', `{{(index .NetworkSettings.Networks "${this.opts.network}").IPAddress}}`, stdout.trim()], { timeout: 10_000 });
+    if (ip.trim()) this.podIPs.set(name, ip.trim());
     return ip.trim() || null;
   }
 }
