@@ -72,7 +72,8 @@ function probePage(tag: string, targets: ProbeTarget[]): string {
 <script>
 const tag = ${JSON.stringify(tag)};
 const targets = ${JSON.stringify(targets)};
-const report = (e) => fetch('/report/' + tag, { method: 'POST', body: JSON.stringify(e) }).catch(() => {});
+// keepalive: a report sent just before the page navigates or closes itself still arrives.
+const report = (e) => fetch('/report/' + tag, { method: 'POST', body: JSON.stringify(e), keepalive: true }).catch(() => {});
 addEventListener('keydown', (e) => report({ type: 'keydown', key: e.key, ctrl: e.ctrlKey, shift: e.shiftKey }));
 addEventListener('beforeprint', () => report({ type: 'beforeprint' }));
 document.getElementById('file').addEventListener('click', () => report({ type: 'fileclick' }));
@@ -94,8 +95,8 @@ function frame(t) {
   document.getElementById('text').focus();
   for (;;) {
     const step = await (await fetch('/next/' + tag, { cache: 'no-store' })).json().catch(() => ({ do: 'stay' }));
-    if (step.do === 'navigate') { report({ type: 'leaving', url: step.url }); location.href = step.url; return; }
-    if (step.do === 'close') { report({ type: 'closing' }); window.close(); return; }
+    if (step.do === 'navigate') { await report({ type: 'leaving', url: step.url }); location.href = step.url; return; }
+    if (step.do === 'close') { await report({ type: 'closing' }); window.close(); return; }
     await new Promise((r) => setTimeout(r, 300));
   }
 })();
