@@ -131,7 +131,7 @@ export const MEMBERS: Record<MemberRole, MemberDef> = {
       '/usr/bin/ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'warning', '-copyts',
       '-thread_queue_size', '64', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', '${ROOM_FPS}',
       '-video_size', '${ROOM_WIDTH}x${ROOM_HEIGHT}', '-i', ':${ROOM_DISPLAY}',
-      '-thread_queue_size', '1024', '-itsoffset', '0.08', '-f', 'pulse', '-sample_rate', '48000', '-channels', '2', '-i', 'room.monitor',
+      '-thread_queue_size', '1024', '-itsoffset', '0.12', '-f', 'pulse', '-fragment_size', '1920', '-sample_rate', '48000', '-channels', '2', '-i', 'room.monitor',
       '-map', '0:v', '-map', '1:a',
       '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
       '-g', '${ROOM_KEYFRAME_INTERVAL}', '-keyint_min', '${ROOM_KEYFRAME_INTERVAL}', '-sc_threshold', '0',
